@@ -1,0 +1,108 @@
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenType {
+    AuthorizationCode,
+    AccessToken,
+    RefreshToken,
+    IdToken,
+    DeviceCode,
+    UserCode,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+            Self::IdToken => "id_token",
+            Self::DeviceCode => "device_code",
+            Self::UserCode => "user_code",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::AuthorizationCode,
+            Self::AccessToken,
+            Self::RefreshToken,
+            Self::IdToken,
+            Self::DeviceCode,
+            Self::UserCode,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == value)
+    }
+}
+
+/// A token's life: `Valid` → `Redeemed` (codes, rotated refresh tokens) or `Revoked`; `Inactive` for device
+/// codes still waiting for the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Valid,
+    Inactive,
+    Redeemed,
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Inactive => "inactive",
+            Self::Redeemed => "redeemed",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "valid" => Some(Self::Valid),
+            "inactive" => Some(Self::Inactive),
+            "redeemed" => Some(Self::Redeemed),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// Every token the provider issues is recorded, so introspection and revocation are exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Also the `jti` of JWT tokens.
+    pub id: String,
+    pub token_type: TokenType,
+    pub subject: Option<String>,
+    pub client_id: String,
+    pub authorization_id: Option<String>,
+    /// SHA-256 digest of the value handed out, for tokens looked up by value (codes, refresh tokens, reference
+    /// tokens, device and user codes). Never the value itself.
+    pub reference_digest: Option<String>,
+    pub status: TokenStatus,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub redeemed_at: Option<OffsetDateTime>,
+    /// Whatever the grant needs to remember (requested scopes, PKCE challenge, nonce, …), as JSON.
+    pub payload: Option<String>,
+}
+
+impl Token {
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub id: String,
+    pub token_type: TokenType,
+    pub subject: Option<String>,
+    pub client_id: String,
+    pub authorization_id: Option<String>,
+    pub reference_digest: Option<String>,
+    pub status: TokenStatus,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub payload: Option<String>,
+}

@@ -1,0 +1,163 @@
+//! What the provider asks of its storage, by intent. Implementations live in `portcullis-store` (SQLite and
+//! PostgreSQL); the rules that decide *whether* to call these live in this crate.
+//!
+//! Every method that changes state is atomic: it either happens whole or not at all.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::model::{
+    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Scope,
+    Session, StoredKey, Token, TokenStatus, User,
+};
+
+/// Storage failures. They never reach a client as such: the server answers `server_error` or
+/// `temporarily_unavailable` and logs the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value is taken (client id, user name, email, scope name, role on user, …).
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The row the change refers to does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The database cannot be reached or refused the connection.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the database reported, or data it holds that does not parse.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How many rows [`TokenStore::prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    pub tokens: u64,
+    pub authorizations: u64,
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Fails with [`StoreError::Conflict`] when the client id is taken.
+    async fn create_client(&self, client: NewClient, now: OffsetDateTime) -> StoreResult<Client>;
+    async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    async fn list_clients(&self) -> StoreResult<Vec<Client>>;
+    /// Removes the client with its authorizations and tokens. Returns whether it existed.
+    async fn remove_client(&self, client_id: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Fails with [`StoreError::Conflict`] when the user name or email is taken (case-insensitively).
+    async fn create_user(&self, user: NewUser, now: OffsetDateTime) -> StoreResult<User>;
+    async fn find_user(&self, id: &str) -> StoreResult<Option<User>>;
+    /// Finds a user by user name or email, case-insensitively.
+    async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Replaces the password hash and the security stamp, and clears any lockout.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        security_stamp: &str,
+    ) -> StoreResult<()>;
+    /// Adds a role (created when new) to a user; adding a role the user has is not an error.
+    async fn add_role(&self, user_id: &str, role: &str) -> StoreResult<()>;
+    /// Returns whether the user had the role.
+    async fn remove_role(&self, user_id: &str, role: &str) -> StoreResult<bool>;
+    /// Removes the user with their sessions, authorizations and tokens. Returns whether they existed.
+    async fn remove_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Counts a failed sign-in; when the count reaches `max_failures` the account is locked until
+    /// `now + lockout` and the count restarts. Returns the user's new state.
+    async fn record_failed_login(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+        max_failures: i32,
+        lockout: time::Duration,
+    ) -> StoreResult<User>;
+    /// Clears the failure count after a successful sign-in.
+    async fn record_successful_login(&self, user_id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ScopeStore: Send + Sync {
+    /// Fails with [`StoreError::Conflict`] when the name is taken.
+    async fn create_scope(&self, scope: Scope) -> StoreResult<Scope>;
+    /// The scopes with these names that exist, in no particular order.
+    async fn find_scopes(&self, names: &[String]) -> StoreResult<Vec<Scope>>;
+    async fn list_scopes(&self) -> StoreResult<Vec<Scope>>;
+}
+
+#[async_trait]
+pub trait AuthorizationStore: Send + Sync {
+    async fn create_authorization(
+        &self,
+        authorization: NewAuthorization,
+    ) -> StoreResult<Authorization>;
+    async fn find_authorization(&self, id: &str) -> StoreResult<Option<Authorization>>;
+    /// Valid permanent authorizations of a user for a client, newest first.
+    async fn find_permanent_authorizations(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> StoreResult<Vec<Authorization>>;
+    /// Revokes the authorization and every token tied to it, in one transaction. Returns whether it was valid.
+    async fn revoke_authorization(&self, id: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_token(&self, token: NewToken) -> StoreResult<Token>;
+    async fn find_token(&self, id: &str) -> StoreResult<Option<Token>>;
+    /// Finds a token by the digest of the value handed out.
+    async fn find_token_by_digest(&self, reference_digest: &str) -> StoreResult<Option<Token>>;
+    /// Atomically moves a token from `valid` to `redeemed`. Returns `false` if it was not valid any more
+    /// (already redeemed, revoked, or lost a race): the caller must treat that as a replay.
+    async fn redeem_token(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Atomically moves a token from `from` to `to` (e.g. a device code from inactive to valid).
+    /// Returns `false` if it was not in `from`.
+    async fn transition_token(
+        &self,
+        id: &str,
+        from: TokenStatus,
+        to: TokenStatus,
+    ) -> StoreResult<bool>;
+    /// Revokes one token. Returns whether it was not already revoked.
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
+    /// Revokes every token of an authorization that is not already revoked; returns how many.
+    async fn revoke_tokens_by_authorization(&self, authorization_id: &str) -> StoreResult<u64>;
+    /// Deletes, in batches of at most `batch_size` rows per statement, tokens that expired or stopped being
+    /// valid (redeemed, revoked) before `threshold`, and authorizations that are revoked, or ad-hoc with no
+    /// token left, and were created before `threshold`.
+    async fn prune(&self, threshold: OffsetDateTime, batch_size: u32) -> StoreResult<PruneReport>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn insert_key(&self, key: StoredKey) -> StoreResult<()>;
+    /// Keys not retired, oldest first.
+    async fn list_active_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    async fn retire_key(&self, kid: &str, at: OffsetDateTime) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: NewSession) -> StoreResult<Session>;
+    /// The session with this id, if it has not expired at `now`.
+    async fn find_session(&self, id: &str, now: OffsetDateTime) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id: &str) -> StoreResult<bool>;
+    /// Ends every session of a user (logout everywhere, password change).
+    async fn delete_sessions_of(&self, subject: &str) -> StoreResult<u64>;
+}
+
+/// Everything the provider stores, behind one handle.
+#[async_trait]
+pub trait Store:
+    ClientStore + UserStore + ScopeStore + AuthorizationStore + TokenStore + KeyStore + SessionStore
+{
+    /// Checks the database answers (health checks).
+    async fn ping(&self) -> StoreResult<()>;
+}
