@@ -93,11 +93,7 @@ macro_rules! constructors {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self {
-            code,
-            description: description.into(),
-            detail: None,
-        }
+        Self { code, description: description.into(), detail: None }
     }
 
     /// Adds a private detail for the logs; never sent to the client.

@@ -23,9 +23,7 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
 /// Whether `password` matches the PHC string. A malformed stored hash never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -45,14 +43,10 @@ pub fn check_strength(password: &str) -> Result<(), String> {
     const MAX: usize = 256;
     let length = password.chars().count();
     if length < MIN {
-        return Err(format!(
-            "the password must have at least {MIN} characters (it has {length})"
-        ));
+        return Err(format!("the password must have at least {MIN} characters (it has {length})"));
     }
     if length > MAX {
-        return Err(format!(
-            "the password must have at most {MAX} characters (it has {length})"
-        ));
+        return Err(format!("the password must have at most {MAX} characters (it has {length})"));
     }
     Ok(())
 }

@@ -25,10 +25,7 @@ pub fn digest(value: &str) -> String {
 
 /// Whether `value` is the secret behind `expected_digest`, compared in constant time.
 pub fn matches_digest(value: &str, expected_digest: &str) -> bool {
-    digest(value)
-        .as_bytes()
-        .ct_eq(expected_digest.as_bytes())
-        .into()
+    digest(value).as_bytes().ct_eq(expected_digest.as_bytes()).into()
 }
 
 /// A new random identifier for stored rows.

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::model::{
-    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Scope,
-    Session, StoredKey, Token, TokenStatus, User,
+    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Scope, Session, StoredKey,
+    Token, TokenStatus, User,
 };
 
 /// Storage failures. They never reach a client as such: the server answers `server_error` or
@@ -57,12 +57,7 @@ pub trait UserStore: Send + Sync {
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
     /// Replaces the password hash and the security stamp, and clears any lockout.
-    async fn set_password(
-        &self,
-        user_id: &str,
-        password_hash: &str,
-        security_stamp: &str,
-    ) -> StoreResult<()>;
+    async fn set_password(&self, user_id: &str, password_hash: &str, security_stamp: &str) -> StoreResult<()>;
     /// Adds a role (created when new) to a user; adding a role the user has is not an error.
     async fn add_role(&self, user_id: &str, role: &str) -> StoreResult<()>;
     /// Returns whether the user had the role.
@@ -93,17 +88,10 @@ pub trait ScopeStore: Send + Sync {
 
 #[async_trait]
 pub trait AuthorizationStore: Send + Sync {
-    async fn create_authorization(
-        &self,
-        authorization: NewAuthorization,
-    ) -> StoreResult<Authorization>;
+    async fn create_authorization(&self, authorization: NewAuthorization) -> StoreResult<Authorization>;
     async fn find_authorization(&self, id: &str) -> StoreResult<Option<Authorization>>;
     /// Valid permanent authorizations of a user for a client, newest first.
-    async fn find_permanent_authorizations(
-        &self,
-        subject: &str,
-        client_id: &str,
-    ) -> StoreResult<Vec<Authorization>>;
+    async fn find_permanent_authorizations(&self, subject: &str, client_id: &str) -> StoreResult<Vec<Authorization>>;
     /// Revokes the authorization and every token tied to it, in one transaction. Returns whether it was valid.
     async fn revoke_authorization(&self, id: &str) -> StoreResult<bool>;
 }
@@ -119,12 +107,7 @@ pub trait TokenStore: Send + Sync {
     async fn redeem_token(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool>;
     /// Atomically moves a token from `from` to `to` (e.g. a device code from inactive to valid).
     /// Returns `false` if it was not in `from`.
-    async fn transition_token(
-        &self,
-        id: &str,
-        from: TokenStatus,
-        to: TokenStatus,
-    ) -> StoreResult<bool>;
+    async fn transition_token(&self, id: &str, from: TokenStatus, to: TokenStatus) -> StoreResult<bool>;
     /// Revokes one token. Returns whether it was not already revoked.
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
     /// Revokes every token of an authorization that is not already revoked; returns how many.

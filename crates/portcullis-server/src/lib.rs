@@ -1,1 +1,15 @@
+//! Portcullis server: the HTTP endpoints of the OpenID Connect provider, its configuration, the demo data
+//! and the `portcullis` command.
+//!
+//! Handlers extract, call the rules of `portcullis-core`, and map the result; storage comes from
+//! `portcullis-store` and all JOSE work from `portcullis-jose`.
 
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod endpoint;
+pub mod keys;
+pub mod serve;
+pub mod state;

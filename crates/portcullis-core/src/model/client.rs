@@ -79,13 +79,8 @@ pub enum GrantType {
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 5] = [
-        Self::AuthorizationCode,
-        Self::RefreshToken,
-        Self::ClientCredentials,
-        Self::Password,
-        Self::DeviceCode,
-    ];
+    pub const ALL: [GrantType; 5] =
+        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials, Self::Password, Self::DeviceCode];
 
     pub fn as_str(self) -> &'static str {
         match self {

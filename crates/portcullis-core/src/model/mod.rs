@@ -9,9 +9,7 @@ mod token;
 mod user;
 
 pub use authorization::{Authorization, AuthorizationKind, AuthorizationStatus, NewAuthorization};
-pub use client::{
-    AccessTokenFormat, Client, ClientType, ConsentType, GrantType, NewClient, Permissions,
-};
+pub use client::{AccessTokenFormat, Client, ClientType, ConsentType, GrantType, NewClient, Permissions};
 pub use key::{KeyUse, NewKey, StoredKey};
 pub use scope::{STANDARD_SCOPES, Scope};
 pub use session::{NewSession, Session};

@@ -1,0 +1,88 @@
+//! What every request handler shares: settings, the store, the clock, and the published documents.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use portcullis_core::Clock;
+use portcullis_core::store::Store;
+use portcullis_jose::{Keyring, MasterKey};
+
+use crate::config::Settings;
+use crate::endpoint::discovery::{self, DiscoveryInput};
+use crate::keys::{self, KeyError};
+
+/// Grant types with a working implementation; discovery advertises exactly these.
+pub const GRANT_TYPES: [&str; 0] = [];
+
+/// Documents derived from the keys and scopes, rebuilt when those change and read lock-free by every request.
+pub struct Published {
+    pub keyring: Keyring,
+    pub discovery: Vec<u8>,
+    pub jwks: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub master_key: Option<MasterKey>,
+    published: ArcSwap<Published>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Ensures the provider's keys exist, then loads everything the endpoints publish.
+    pub async fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        master_key: Option<MasterKey>,
+    ) -> Result<Self, KeyError> {
+        keys::ensure_keys(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
+        let published = build(&settings, store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
+        Ok(Self(Arc::new(Inner { settings, store, clock, master_key, published: ArcSwap::from_pointee(published) })))
+    }
+
+    pub fn published(&self) -> arc_swap::Guard<Arc<Published>> {
+        self.published.load()
+    }
+
+    /// Reloads keys and scopes from the store, so that a key rotated or a scope added by another instance or
+    /// by the command line is published without a restart.
+    pub async fn refresh(&self) -> Result<(), KeyError> {
+        let published =
+            build(&self.settings, self.store.as_ref(), self.clock.as_ref(), self.master_key.as_ref()).await?;
+        self.published.store(Arc::new(published));
+        Ok(())
+    }
+}
+
+async fn build(
+    settings: &Settings,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    master_key: Option<&MasterKey>,
+) -> Result<Published, KeyError> {
+    let keyring = keys::load_keyring(store, clock, master_key).await?;
+    let mut scopes: Vec<String> = store.list_scopes().await?.into_iter().map(|scope| scope.name).collect();
+    scopes.sort();
+    let input = DiscoveryInput {
+        issuer: &settings.issuer,
+        scopes,
+        signing_algs: vec!["RS256".to_string()],
+        grant_types: GRANT_TYPES.to_vec(),
+    };
+    let discovery = discovery::render(&input);
+    let jwks = keyring.jwks_json().to_vec();
+    Ok(Published { keyring, discovery, jwks })
+}

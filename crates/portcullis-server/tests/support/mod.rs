@@ -1,0 +1,96 @@
+//! A provider started in-process on 127.0.0.1 with a fresh database, for HTTP tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use portcullis_core::store::Store;
+use portcullis_core::{Clock, SystemClock};
+use portcullis_server::app;
+use portcullis_server::config::{Config, Settings};
+use portcullis_server::state::AppState;
+use portcullis_store::test_support::TestDatabase;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// Runs one async test body against SQLite and against PostgreSQL: `both_databases!(name, body_fn);`
+#[macro_export]
+macro_rules! both_databases {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body(portcullis_store::test_support::TestDatabase::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body(portcullis_store::test_support::TestDatabase::postgres().await).await;
+            }
+        }
+    };
+}
+
+pub struct TestProvider {
+    pub base: String,
+    pub state: AppState,
+    server: JoinHandle<()>,
+}
+
+impl TestProvider {
+    /// Starts a provider whose issuer is its own loopback address.
+    pub async fn start(db: &TestDatabase) -> Self {
+        Self::start_with(db, |config| config).await
+    }
+
+    pub async fn start_with(db: &TestDatabase, configure: impl FnOnce(Config) -> Config) -> Self {
+        Self::start_on(db.store(), db.url(), configure).await
+    }
+
+    /// Starts a provider on a store opened by the caller (e.g. a second handle on the same database).
+    pub async fn start_on(store: Arc<dyn Store>, url: &str, configure: impl FnOnce(Config) -> Config) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let base = format!("http://{address}");
+        let settings = settings_for(url, &base, configure);
+        let state = state_on(store, settings).await;
+        let router = app::router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self { base, state, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for TestProvider {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn settings(db: &TestDatabase, issuer: &str, configure: impl FnOnce(Config) -> Config) -> Settings {
+    settings_for(db.url(), issuer, configure)
+}
+
+pub fn settings_for(url: &str, issuer: &str, configure: impl FnOnce(Config) -> Config) -> Settings {
+    let config = Config { issuer: issuer.to_string(), database_url: Some(url.to_string()), ..Config::default() };
+    configure(config).validate().unwrap()
+}
+
+pub async fn state(db: &TestDatabase, settings: Settings) -> AppState {
+    state_on(db.store(), settings).await
+}
+
+pub async fn state_on(store: Arc<dyn Store>, settings: Settings) -> AppState {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let master_key = portcullis_server::serve::master_key(&settings).unwrap();
+    AppState::new(settings, store, clock, master_key).await.unwrap()
+}
+
+/// An HTTP client that, like every OAuth client should, never follows redirects.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}

@@ -1,0 +1,77 @@
+use async_trait::async_trait;
+use portcullis_core::model::{Authorization, AuthorizationStatus, NewAuthorization};
+use portcullis_core::store::{AuthorizationStore, StoreResult};
+
+use super::SqlStore;
+use crate::backend::{Backend, Statement};
+use crate::rows::{AuthorizationRow, authorization_columns, convert_all, stored_time, to_db_time, to_json};
+
+#[async_trait]
+impl<B: Backend> AuthorizationStore for SqlStore<B> {
+    async fn create_authorization(&self, authorization: NewAuthorization) -> StoreResult<Authorization> {
+        let authorization = Authorization {
+            id: authorization.id,
+            subject: authorization.subject,
+            client_id: authorization.client_id,
+            status: AuthorizationStatus::Valid,
+            kind: authorization.kind,
+            scopes: authorization.scopes,
+            created_at: stored_time(authorization.created_at),
+        };
+        let statement = Statement::new(concat!(
+            "INSERT INTO authorizations (",
+            authorization_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(authorization.id.as_str())
+        .bind(authorization.subject.as_str())
+        .bind(authorization.client_id.as_str())
+        .bind(authorization.status.as_str())
+        .bind(authorization.kind.as_str())
+        .bind(to_json(&authorization.scopes, "authorization scopes")?)
+        .bind(to_db_time(authorization.created_at));
+        self.backend().execute(statement).await.map_err(|error| {
+            error.into_store(
+                |_| format!("authorization '{}'", authorization.id),
+                || format!("client '{}'", authorization.client_id),
+            )
+        })?;
+        Ok(authorization)
+    }
+
+    async fn find_authorization(&self, id: &str) -> StoreResult<Option<Authorization>> {
+        let statement =
+            Statement::new(concat!("SELECT ", authorization_columns!(), " FROM authorizations WHERE id = $1")).bind(id);
+        self.backend().fetch_optional::<AuthorizationRow>(statement).await?.map(Authorization::try_from).transpose()
+    }
+
+    async fn find_permanent_authorizations(&self, subject: &str, client_id: &str) -> StoreResult<Vec<Authorization>> {
+        // `id` breaks ties between authorizations created in the same second, so the order is stable.
+        let statement = Statement::new(concat!(
+            "SELECT ",
+            authorization_columns!(),
+            " FROM authorizations \
+             WHERE subject = $1 AND client_id = $2 AND status = 'valid' AND kind = 'permanent' \
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(subject)
+        .bind(client_id);
+        convert_all(self.backend().fetch_all::<AuthorizationRow>(statement).await?)
+    }
+
+    async fn revoke_authorization(&self, id: &str) -> StoreResult<bool> {
+        let changed = self
+            .backend()
+            .execute_in_transaction(vec![
+                Statement::new("UPDATE authorizations SET status = 'revoked' WHERE id = $1 AND status = 'valid'")
+                    .bind(id),
+                Statement::new(
+                    "UPDATE tokens SET status = 'revoked' \
+                     WHERE authorization_id = $1 AND status <> 'revoked'",
+                )
+                .bind(id),
+            ])
+            .await?;
+        Ok(changed.first().is_some_and(|&revoked| revoked > 0))
+    }
+}

@@ -1,0 +1,45 @@
+use async_trait::async_trait;
+use portcullis_core::model::StoredKey;
+use portcullis_core::store::{KeyStore, StoreResult};
+use time::OffsetDateTime;
+
+use super::SqlStore;
+use crate::backend::{Backend, Statement};
+use crate::rows::{KeyRow, convert_all, key_columns, to_db_time, to_db_time_opt};
+
+#[async_trait]
+impl<B: Backend> KeyStore for SqlStore<B> {
+    async fn insert_key(&self, key: StoredKey) -> StoreResult<()> {
+        let statement =
+            Statement::new(concat!("INSERT INTO keys (", key_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                .bind(key.kid.as_str())
+                .bind(key.key_use.as_str())
+                .bind(key.alg.as_str())
+                .bind(key.private_jwk.as_str())
+                .bind(key.public_jwk.as_str())
+                .bind(to_db_time(key.created_at))
+                .bind(to_db_time(key.not_before))
+                .bind(to_db_time_opt(key.retired_at));
+        self.backend()
+            .execute(statement)
+            .await
+            .map_err(|error| error.into_store(|_| format!("key '{}'", key.kid), || "the key".to_owned()))?;
+        Ok(())
+    }
+
+    async fn list_active_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let statement = Statement::new(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM keys WHERE retired_at IS NULL ORDER BY created_at, kid"
+        ));
+        convert_all(self.backend().fetch_all::<KeyRow>(statement).await?)
+    }
+
+    async fn retire_key(&self, kid: &str, at: OffsetDateTime) -> StoreResult<bool> {
+        let statement = Statement::new("UPDATE keys SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL")
+            .bind(kid)
+            .bind(to_db_time(at));
+        Ok(self.backend().execute(statement).await? > 0)
+    }
+}

@@ -1,0 +1,72 @@
+use portcullis_core::model::{KeyUse, StoredKey};
+use portcullis_store::test_support::TestDatabase;
+use time::Duration;
+
+use crate::fixtures::{T0, assert_conflict, assert_not_found, key, session, user};
+
+pub async fn active_keys_are_listed_oldest_first_until_retired(database: &TestDatabase) {
+    let store = database.store();
+    let newer = StoredKey {
+        key_use: KeyUse::Encryption,
+        alg: "RSA-OAEP-256".to_owned(),
+        ..key("newer", T0 + Duration::days(1))
+    };
+    let older = key("older", T0);
+    store.insert_key(newer.clone()).await.unwrap();
+    store.insert_key(older.clone()).await.unwrap();
+    assert_eq!(store.list_active_keys().await.unwrap(), vec![older.clone(), newer.clone()]);
+
+    assert!(store.retire_key("older", T0 + Duration::days(2)).await.unwrap());
+    assert!(!store.retire_key("older", T0 + Duration::days(3)).await.unwrap());
+    assert!(!store.retire_key("unknown", T0).await.unwrap());
+    assert_eq!(store.list_active_keys().await.unwrap(), vec![newer]);
+}
+
+pub async fn duplicate_kid_is_a_conflict(database: &TestDatabase) {
+    let store = database.store();
+    store.insert_key(key("kid-1", T0)).await.unwrap();
+    let error = store.insert_key(key("kid-1", T0)).await.unwrap_err();
+    assert_conflict(error, "key 'kid-1'");
+}
+
+pub async fn session_is_found_until_it_expires(database: &TestDatabase) {
+    let store = database.store();
+    store.create_user(user("user-1", "alice", None), T0).await.unwrap();
+    let created = store.create_session(session("cookie", "user-1")).await.unwrap();
+    assert_eq!(created, session("cookie", "user-1"));
+    let expires_at = created.expires_at;
+
+    assert_eq!(store.find_session(&created.id, T0).await.unwrap(), Some(created.clone()));
+    assert!(store.find_session(&created.id, expires_at - Duration::seconds(1)).await.unwrap().is_some());
+    assert_eq!(store.find_session(&created.id, expires_at).await.unwrap(), None);
+    assert_eq!(store.find_session("unknown", T0).await.unwrap(), None);
+}
+
+pub async fn sessions_are_deleted_one_or_all_of_a_user(database: &TestDatabase) {
+    let store = database.store();
+    store.create_user(user("user-1", "alice", None), T0).await.unwrap();
+    store.create_user(user("user-2", "bob", None), T0).await.unwrap();
+    let laptop = store.create_session(session("laptop", "user-1")).await.unwrap();
+    let phone = store.create_session(session("phone", "user-1")).await.unwrap();
+    let tablet = store.create_session(session("tablet", "user-1")).await.unwrap();
+    let bobs = store.create_session(session("bob", "user-2")).await.unwrap();
+
+    assert!(store.delete_session(&laptop.id).await.unwrap());
+    assert!(!store.delete_session(&laptop.id).await.unwrap());
+    assert_eq!(store.delete_sessions_of("user-1").await.unwrap(), 2);
+    assert_eq!(store.delete_sessions_of("user-1").await.unwrap(), 0);
+
+    for gone in [&phone, &tablet] {
+        assert_eq!(store.find_session(&gone.id, T0).await.unwrap(), None);
+    }
+    assert_eq!(store.find_session(&bobs.id, T0).await.unwrap(), Some(bobs));
+}
+
+pub async fn session_for_an_unknown_user_is_not_found(database: &TestDatabase) {
+    let error = database.store().create_session(session("cookie", "nobody")).await.unwrap_err();
+    assert_not_found(error, "user 'nobody'");
+}
+
+pub async fn ping_answers(database: &TestDatabase) {
+    database.store().ping().await.unwrap();
+}
