@@ -10,6 +10,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use portcullis_core::model::AccessTokenFormat;
+
 /// Settings as read; [`Config::validate`] turns them into a [`Settings`] the provider runs with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -35,6 +37,64 @@ pub struct Config {
     pub log_format: LogFormat,
     /// A `tracing` filter such as `info` or `portcullis=debug,sqlx=warn`. Default `info`.
     pub log_level: String,
+    /// Token formats and lifetimes (`[tokens]` in the file, `PORTCULLIS_TOKENS__<KEY>` in the environment).
+    pub tokens: TokenSettings,
+    /// Sign-in protection (`[security]`, `PORTCULLIS_SECURITY__<KEY>`).
+    pub security: SecuritySettings,
+}
+
+/// Lifetimes in seconds. Defaults follow the design: short-lived codes and access tokens, long refresh tokens
+/// that rotate on every use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// `encrypted` (signed JWT inside a JWE; only the provider and resource servers given the key read it),
+    /// `jwt` (RFC 9068 signed JWT, validated locally by APIs) or `reference` (opaque, introspected). A client's
+    /// own setting wins.
+    pub access_token_format: AccessTokenFormat,
+    /// 5 minutes: RFC 6749 §4.1.2 recommends at most 10; the code is redeemed within seconds.
+    pub authorization_code_lifetime: u64,
+    /// 1 hour: long enough to spare the provider, short enough that a leaked token expires soon.
+    pub access_token_lifetime: u64,
+    /// 20 minutes: an ID token is read once at sign-in.
+    pub id_token_lifetime: u64,
+    /// 14 days; every use rotates it, so it only lives this long when unused.
+    pub refresh_token_lifetime: u64,
+    /// 30 seconds in which a just-rotated refresh token is still accepted, for apps open in several tabs that
+    /// refresh at once (RFC 9700 §4.14.2). Reuse after it revokes the whole authorization.
+    pub refresh_token_reuse_leeway: u64,
+    /// 8 hours of browser session at the provider before the user must sign in again.
+    pub session_lifetime: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            access_token_format: AccessTokenFormat::Encrypted,
+            authorization_code_lifetime: 300,
+            access_token_lifetime: 3600,
+            id_token_lifetime: 1200,
+            refresh_token_lifetime: 14 * 24 * 3600,
+            refresh_token_reuse_leeway: 30,
+            session_lifetime: 8 * 3600,
+        }
+    }
+}
+
+/// Brute-force protection shared by the login page, the password grant and device verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// Failed sign-ins in a row that lock an account. 5, as OWASP suggests for interactive logins.
+    pub lockout_max_failures: i32,
+    /// How long a locked account stays locked, in seconds. 15 minutes stops guessing without a support call.
+    pub lockout_seconds: u64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self { lockout_max_failures: 5, lockout_seconds: 900 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +115,8 @@ impl Default for Config {
             demo: false,
             log_format: LogFormat::Text,
             log_level: "info".into(),
+            tokens: TokenSettings::default(),
+            security: SecuritySettings::default(),
         }
     }
 }
@@ -92,7 +154,7 @@ impl Config {
         }
         // Environment variables are flat (`PORTCULLIS_DATABASE_URL`); `PORTCULLIS_CONFIG` names the file and
         // is not a key.
-        figment = figment.merge(Env::prefixed("PORTCULLIS_").ignore(&["config"]));
+        figment = figment.merge(Env::prefixed("PORTCULLIS_").ignore(&["config"]).split("__"));
         let mut config: Config = figment.extract().map_err(|error| ConfigError::Parse(describe(&error)))?;
         if let Some(dir) = &overrides.data_dir {
             config.data_dir = dir.clone();
@@ -132,6 +194,37 @@ impl Config {
                 reason: "expected a filter such as `info` or `portcullis=debug`".into(),
             });
         }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return Err(ConfigError::Invalid {
+                key: "log_level",
+                found: self.log_level.clone(),
+                reason: "expected a filter such as `info` or `portcullis_server=debug,sqlx=warn`".into(),
+            });
+        }
+        let lifetimes = [
+            ("tokens.authorization_code_lifetime", self.tokens.authorization_code_lifetime),
+            ("tokens.access_token_lifetime", self.tokens.access_token_lifetime),
+            ("tokens.id_token_lifetime", self.tokens.id_token_lifetime),
+            ("tokens.refresh_token_lifetime", self.tokens.refresh_token_lifetime),
+            ("tokens.session_lifetime", self.tokens.session_lifetime),
+            ("security.lockout_seconds", self.security.lockout_seconds),
+        ];
+        for (key, seconds) in lifetimes {
+            if seconds == 0 || seconds > 366 * 24 * 3600 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    found: seconds.to_string(),
+                    reason: "expected a number of seconds between 1 and 31622400 (a year)".into(),
+                });
+            }
+        }
+        if self.security.lockout_max_failures < 1 {
+            return Err(ConfigError::Invalid {
+                key: "security.lockout_max_failures",
+                found: self.security.lockout_max_failures.to_string(),
+                reason: "expected at least 1".into(),
+            });
+        }
         let master_key = self.master_key.filter(|key| !key.trim().is_empty());
         Ok(Settings {
             issuer,
@@ -142,6 +235,8 @@ impl Config {
             demo: self.demo,
             log_format: self.log_format,
             log_level: self.log_level,
+            tokens: self.tokens,
+            security: self.security,
         })
     }
 }
@@ -157,6 +252,8 @@ pub struct Settings {
     pub demo: bool,
     pub log_format: LogFormat,
     pub log_level: String,
+    pub tokens: TokenSettings,
+    pub security: SecuritySettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -357,6 +454,29 @@ mod tests {
             assert!(message.contains("`demo`") && message.contains("PORTCULLIS_"), "{message}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn nested_keys_come_from_sections_and_double_underscore_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("p.toml", "[tokens]\naccess_token_format = \"jwt\"\naccess_token_lifetime = 600")?;
+            jail.set_env("PORTCULLIS_TOKENS__ACCESS_TOKEN_LIFETIME", "900");
+            let settings = Config::load(Some(Path::new("p.toml")), &Overrides::default()).unwrap().validate().unwrap();
+            assert_eq!(settings.tokens.access_token_format, AccessTokenFormat::Jwt);
+            assert_eq!(settings.tokens.access_token_lifetime, 900);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn zero_lifetime_and_bad_log_filter_name_their_keys() {
+        let mut config = Config::default();
+        config.tokens.access_token_lifetime = 0;
+        let message = validated(config).unwrap_err().to_string();
+        assert!(message.contains("`tokens.access_token_lifetime`"), "{message}");
+        let config = Config { log_level: "info,=[".into(), ..Config::default() };
+        let message = validated(config).unwrap_err().to_string();
+        assert!(message.contains("`log_level`"), "{message}");
     }
 
     #[test]
