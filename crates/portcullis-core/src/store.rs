@@ -94,6 +94,9 @@ pub trait AuthorizationStore: Send + Sync {
     async fn find_permanent_authorizations(&self, subject: &str, client_id: &str) -> StoreResult<Vec<Authorization>>;
     /// Revokes the authorization and every token tied to it, in one transaction. Returns whether it was valid.
     async fn revoke_authorization(&self, id: &str) -> StoreResult<bool>;
+    /// Revokes every authorization of a subject and their tokens, in one transaction (password change, sign out
+    /// everywhere). Returns how many authorizations were valid.
+    async fn revoke_authorizations_of_subject(&self, subject: &str) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -112,6 +115,8 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
     /// Revokes every token of an authorization that is not already revoked; returns how many.
     async fn revoke_tokens_by_authorization(&self, authorization_id: &str) -> StoreResult<u64>;
+    /// Every token of an authorization, oldest first (refresh-token rotation looks for a token's successor).
+    async fn list_tokens_of_authorization(&self, authorization_id: &str) -> StoreResult<Vec<Token>>;
     /// Deletes, in batches of at most `batch_size` rows per statement, tokens that expired or stopped being
     /// valid (redeemed, revoked) before `threshold`, and authorizations that are revoked, or ad-hoc with no
     /// token left, and were created before `threshold`.

@@ -212,13 +212,15 @@ pub async fn find_user(store: &dyn Store, who: &str) -> Result<User, AdminError>
         .ok_or_else(|| AdminError::NotFound(format!("no user is named {who:?} (by user name, email or id)")))
 }
 
-/// Sets a new password; the new security stamp makes sessions and tokens issued before it invalid.
+/// Sets a new password and ends everything the old one opened: sessions, consents and their tokens
+/// (checklist F5: a refresh token must not outlive a password change).
 pub async fn set_password(store: &dyn Store, who: &str, new_password: String) -> Result<User, AdminError> {
     let user = find_user(store, who).await?;
     password::check_strength(&new_password).map_err(invalid)?;
     let hash = hash_password(new_password).await?;
     store.set_password(&user.id, &hash, &secret::new_id()).await?;
     store.delete_sessions_of(&user.id).await?;
+    store.revoke_authorizations_of_subject(&user.id).await?;
     Ok(user)
 }
 

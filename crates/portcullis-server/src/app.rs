@@ -3,15 +3,20 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::endpoint::{self, DISCOVERY_PATH, HEALTH_PATH, JWKS_PATH};
+use crate::endpoint::authorize::{self, AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH};
+use crate::endpoint::logout::{self, LOGOUT_PATH};
+use crate::endpoint::token::{self, TOKEN_PATH};
+use crate::endpoint::userinfo::{self, USERINFO_PATH};
+use crate::endpoint::{self, DISCOVERY_PATH, HEALTH_PATH, JWKS_PATH, login};
+use crate::pages;
 use crate::state::AppState;
 
 /// Requests larger than this are refused with 413 before they are read (security checklist X1).
@@ -26,8 +31,33 @@ pub fn router(state: AppState) -> Router {
         .route(DISCOVERY_PATH, get(endpoint::discovery::configuration))
         .route(JWKS_PATH, get(endpoint::jwks::jwks))
         .layer(public_documents);
+    // The token and userinfo answers may only be read by the browser origins registered on a client.
+    let registered = {
+        let state = state.clone();
+        AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|origin| state.published().cors_origins.contains(origin))
+        })
+    };
+    let browser_apis = CorsLayer::new()
+        .allow_origin(registered)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
+    let apis = Router::new()
+        .route(TOKEN_PATH, axum::routing::post(token::token))
+        .route(USERINFO_PATH, get(userinfo::get).post(userinfo::post))
+        .layer(browser_apis);
+    let pages = Router::new()
+        .route("/", get(login::home))
+        .route(AUTHORIZE_PATH, get(authorize::get).post(authorize::post))
+        .route(LOGIN_PATH, get(login::page).post(login::submit))
+        .route(CONSENT_PATH, axum::routing::post(authorize::consent_answer))
+        .route(LOGOUT_PATH, get(logout::get).post(logout::post))
+        .route(pages::STYLESHEET_PATH, get(pages::stylesheet));
     Router::new()
         .merge(documents)
+        .merge(apis)
+        .merge(pages)
         .route(HEALTH_PATH, get(endpoint::health::health))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(

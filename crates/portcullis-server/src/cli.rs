@@ -436,7 +436,7 @@ async fn users(
         UsersCommand::SetPassword { user, password } => {
             let password = password_from(password)?;
             let user = admin::set_password(store, &user, password).await?;
-            println!("set a new password for {}; their sessions have ended", user.username);
+            println!("set a new password for {}; their sessions and tokens have ended", user.username);
             Ok(())
         }
         UsersCommand::AddRole { user, role } => {

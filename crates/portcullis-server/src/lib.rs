@@ -7,9 +7,14 @@
 pub mod admin;
 pub mod app;
 pub mod cli;
+pub mod client_auth;
 pub mod config;
 pub mod demo;
 pub mod endpoint;
+pub mod error;
 pub mod keys;
+pub mod pages;
 pub mod serve;
+pub mod session;
 pub mod state;
+pub mod tokens;

@@ -1,9 +1,11 @@
 //! What every request handler shares: settings, the store, the clock, and the published documents.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use portcullis_core::Clock;
+use portcullis_core::model::Scope;
 use portcullis_core::store::Store;
 use portcullis_jose::{Keyring, MasterKey};
 
@@ -12,13 +14,24 @@ use crate::endpoint::discovery::{self, DiscoveryInput};
 use crate::keys::{self, KeyError};
 
 /// Grant types with a working implementation; discovery advertises exactly these.
-pub const GRANT_TYPES: [&str; 0] = [];
+pub const GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
 
 /// Documents derived from the keys and scopes, rebuilt when those change and read lock-free by every request.
 pub struct Published {
     pub keyring: Keyring,
     pub discovery: Vec<u8>,
     pub jwks: Vec<u8>,
+    /// Every scope the provider defines, for validation and the consent page.
+    pub scopes: Vec<Scope>,
+    pub scope_names: HashSet<String>,
+    /// Browser origins registered on any client: the only ones CORS lets read the token and userinfo answers.
+    pub cors_origins: HashSet<String>,
+}
+
+impl Published {
+    pub fn scope(&self, name: &str) -> Option<&Scope> {
+        self.scopes.iter().find(|scope| scope.name == name)
+    }
 }
 
 #[derive(Clone)]
@@ -74,15 +87,17 @@ async fn build(
     master_key: Option<&MasterKey>,
 ) -> Result<Published, KeyError> {
     let keyring = keys::load_keyring(store, clock, master_key).await?;
-    let mut scopes: Vec<String> = store.list_scopes().await?.into_iter().map(|scope| scope.name).collect();
-    scopes.sort();
+    let mut scopes = store.list_scopes().await?;
+    scopes.sort_by(|a, b| a.name.cmp(&b.name));
+    let scope_names: HashSet<String> = scopes.iter().map(|scope| scope.name.clone()).collect();
+    let cors_origins = store.list_clients().await?.into_iter().flat_map(|client| client.cors_origins).collect();
     let input = DiscoveryInput {
         issuer: &settings.issuer,
-        scopes,
+        scopes: scopes.iter().map(|scope| scope.name.clone()).collect(),
         signing_algs: vec!["RS256".to_string()],
         grant_types: GRANT_TYPES.to_vec(),
     };
     let discovery = discovery::render(&input);
     let jwks = keyring.jwks_json().to_vec();
-    Ok(Published { keyring, discovery, jwks })
+    Ok(Published { keyring, discovery, jwks, scopes, scope_names, cors_origins })
 }

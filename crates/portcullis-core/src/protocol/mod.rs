@@ -5,6 +5,8 @@
 //! and maps the error to a response in one place.
 
 pub mod authorize;
+pub mod claims;
+pub mod consent;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;

@@ -40,6 +40,13 @@ pub fn document(input: &DiscoveryInput<'_>) -> Value {
     json!({
         "issuer": issuer.as_str(),
         "jwks_uri": issuer.endpoint(crate::endpoint::JWKS_PATH),
+        "authorization_endpoint": issuer.endpoint(crate::endpoint::authorize::AUTHORIZE_PATH),
+        "token_endpoint": issuer.endpoint(crate::endpoint::token::TOKEN_PATH),
+        "userinfo_endpoint": issuer.endpoint(crate::endpoint::userinfo::USERINFO_PATH),
+        "end_session_endpoint": issuer.endpoint(crate::endpoint::logout::LOGOUT_PATH),
+        "token_endpoint_auth_methods_supported": crate::client_auth::METHODS_SUPPORTED,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "ui_locales_supported": ["en", "fr"],
         "scopes_supported": input.scopes,
         "claims_supported": CLAIMS_SUPPORTED,
         // Only the code flow: the implicit and hybrid flows are deprecated by RFC 9700 §2.1.2.

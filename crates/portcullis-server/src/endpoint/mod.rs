@@ -1,8 +1,13 @@
 //! One module per endpoint; each extracts, calls the rules, and maps the result.
 
+pub mod authorize;
 pub mod discovery;
 pub mod health;
 pub mod jwks;
+pub mod login;
+pub mod logout;
+pub mod token;
+pub mod userinfo;
 
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks";

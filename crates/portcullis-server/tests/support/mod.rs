@@ -1,6 +1,8 @@
 //! A provider started in-process on 127.0.0.1 with a fresh database, for HTTP tests.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::Arc;
 
 use portcullis_core::store::Store;
@@ -48,11 +50,26 @@ impl TestProvider {
 
     /// Starts a provider on a store opened by the caller (e.g. a second handle on the same database).
     pub async fn start_on(store: Arc<dyn Store>, url: &str, configure: impl FnOnce(Config) -> Config) -> Self {
+        Self::start_full(store, url, configure, Arc::new(SystemClock)).await
+    }
+
+    /// Starts a provider whose time is `clock` (keep an `Arc<FixedClock>` to move it).
+    pub async fn start_with_clock(db: &TestDatabase, clock: Arc<dyn Clock>) -> Self {
+        Self::start_full(db.store(), db.url(), |config| config, clock).await
+    }
+
+    async fn start_full(
+        store: Arc<dyn Store>,
+        url: &str,
+        configure: impl FnOnce(Config) -> Config,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let base = format!("http://{address}");
         let settings = settings_for(url, &base, configure);
-        let state = state_on(store, settings).await;
+        let master_key = portcullis_server::serve::master_key(&settings).unwrap();
+        let state = AppState::new(settings, store, clock, master_key).await.unwrap();
         let router = app::router(state.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
@@ -88,6 +105,17 @@ pub async fn state_on(store: Arc<dyn Store>, settings: Settings) -> AppState {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let master_key = portcullis_server::serve::master_key(&settings).unwrap();
     AppState::new(settings, store, clock, master_key).await.unwrap()
+}
+
+/// A state whose time is `clock`: pass an `Arc<FixedClock>` (keeping a handle) to stop and move time in a test.
+pub async fn state_with_clock(db: &TestDatabase, settings: Settings, clock: Arc<dyn Clock>) -> AppState {
+    let master_key = portcullis_server::serve::master_key(&settings).unwrap();
+    AppState::new(settings, db.store(), clock, master_key).await.unwrap()
+}
+
+/// Seeds the demo clients, users and scopes (before a provider starts, so it publishes them).
+pub async fn seed_demo(db: &TestDatabase) {
+    portcullis_server::demo::seed(db.store().as_ref(), &SystemClock).await.unwrap();
 }
 
 /// An HTTP client that, like every OAuth client should, never follows redirects.

@@ -74,4 +74,21 @@ impl<B: Backend> AuthorizationStore for SqlStore<B> {
             .await?;
         Ok(changed.first().is_some_and(|&revoked| revoked > 0))
     }
+
+    async fn revoke_authorizations_of_subject(&self, subject: &str) -> StoreResult<u64> {
+        // Tokens first: the second statement changes the status this one selects on.
+        let changed = self
+            .backend()
+            .execute_in_transaction(vec![
+                Statement::new(
+                    "UPDATE tokens SET status = 'revoked' WHERE status <> 'revoked' AND authorization_id IN \
+                     (SELECT id FROM authorizations WHERE subject = $1 AND status = 'valid')",
+                )
+                .bind(subject),
+                Statement::new("UPDATE authorizations SET status = 'revoked' WHERE subject = $1 AND status = 'valid'")
+                    .bind(subject),
+            ])
+            .await?;
+        Ok(changed.get(1).copied().unwrap_or(0))
+    }
 }

@@ -166,6 +166,16 @@ impl<B: Backend> TokenStore for SqlStore<B> {
     ///
     /// Valid and inactive tokens that have not expired, valid permanent authorizations and ad-hoc ones that
     /// still have a token are never deleted, whatever their age.
+    async fn list_tokens_of_authorization(&self, authorization_id: &str) -> StoreResult<Vec<Token>> {
+        let statement = Statement::new(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM tokens WHERE authorization_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(authorization_id);
+        self.backend().fetch_all::<TokenRow>(statement).await?.into_iter().map(Token::try_from).collect()
+    }
+
     async fn prune(&self, threshold: OffsetDateTime, batch_size: u32) -> StoreResult<PruneReport> {
         let threshold = to_db_time(threshold);
         let tokens = self.delete_in_batches(PRUNE_TOKENS, threshold, batch_size).await?;

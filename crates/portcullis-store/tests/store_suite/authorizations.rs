@@ -76,3 +76,49 @@ pub async fn unknown_authorization_is_none_and_not_revocable(database: &TestData
     assert_eq!(store.find_authorization("nothing").await.unwrap(), None);
     assert!(!store.revoke_authorization("nothing").await.unwrap());
 }
+
+pub async fn revoking_a_subjects_authorizations_revokes_their_tokens_only(database: &TestDatabase) {
+    let store = database.store();
+    store.create_client(client("web"), T0).await.unwrap();
+    store.create_authorization(authorization("alice-1", "alice", "web")).await.unwrap();
+    store.create_authorization(authorization("alice-2", "alice", "web")).await.unwrap();
+    store.create_authorization(authorization("bob-1", "bob", "web")).await.unwrap();
+    let tied = |id: &str, authorization_id: &str| NewToken {
+        authorization_id: Some(authorization_id.to_owned()),
+        ..token(id, "web")
+    };
+    store.create_token(tied("a1", "alice-1")).await.unwrap();
+    store.create_token(tied("a2", "alice-2")).await.unwrap();
+    store.create_token(tied("b1", "bob-1")).await.unwrap();
+
+    assert_eq!(store.revoke_authorizations_of_subject("alice").await.unwrap(), 2);
+
+    for id in ["alice-1", "alice-2"] {
+        assert_eq!(store.find_authorization(id).await.unwrap().unwrap().status, AuthorizationStatus::Revoked);
+    }
+    assert_eq!(store.find_authorization("bob-1").await.unwrap().unwrap().status, AuthorizationStatus::Valid);
+    for id in ["a1", "a2"] {
+        assert_eq!(store.find_token(id).await.unwrap().unwrap().status, TokenStatus::Revoked, "{id}");
+    }
+    assert_eq!(store.find_token("b1").await.unwrap().unwrap().status, TokenStatus::Valid);
+    assert_eq!(store.revoke_authorizations_of_subject("alice").await.unwrap(), 0);
+}
+
+pub async fn tokens_of_an_authorization_are_listed_oldest_first(database: &TestDatabase) {
+    let store = database.store();
+    store.create_client(client("web"), T0).await.unwrap();
+    store.create_authorization(authorization("consent", "alice", "web")).await.unwrap();
+    store.create_authorization(authorization("other", "alice", "web")).await.unwrap();
+    let tied = |id: &str, authorization_id: &str, at: time::OffsetDateTime| NewToken {
+        authorization_id: Some(authorization_id.to_owned()),
+        created_at: at,
+        ..token(id, "web")
+    };
+    store.create_token(tied("second", "consent", T0 + time::Duration::seconds(5))).await.unwrap();
+    store.create_token(tied("first", "consent", T0)).await.unwrap();
+    store.create_token(tied("elsewhere", "other", T0)).await.unwrap();
+    let ids: Vec<String> =
+        store.list_tokens_of_authorization("consent").await.unwrap().into_iter().map(|token| token.id).collect();
+    assert_eq!(ids, ["first", "second"]);
+    assert!(store.list_tokens_of_authorization("nothing").await.unwrap().is_empty());
+}

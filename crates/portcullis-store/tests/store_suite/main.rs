@@ -68,6 +68,8 @@ on_both_databases! {
     authorizations::revoking_an_authorization_revokes_its_tokens,
     authorizations::authorization_for_an_unknown_client_is_not_found,
     authorizations::unknown_authorization_is_none_and_not_revocable,
+    authorizations::revoking_a_subjects_authorizations_revokes_their_tokens_only,
+    authorizations::tokens_of_an_authorization_are_listed_oldest_first,
     tokens::token_is_found_by_id_and_by_digest,
     tokens::duplicate_reference_digest_is_a_conflict,
     tokens::token_for_an_unknown_client_is_not_found,

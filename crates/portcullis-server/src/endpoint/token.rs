@@ -1,0 +1,325 @@
+//! `POST /connect/token` (RFC 6749 §3.2): client authentication, then one function per grant type.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::OAuthError;
+use portcullis_core::model::{Client, GrantType, Token, TokenStatus, TokenType};
+use portcullis_core::protocol::params::Params;
+use portcullis_core::protocol::pkce::{self, CodeChallenge};
+use portcullis_core::protocol::scope::ScopeSet;
+use portcullis_core::secret;
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::client_auth::{self, Method};
+use crate::error::{ApiError, Channel, store_error};
+use crate::state::AppState;
+use crate::tokens::{self, Grant, IssueError, RefreshTokenPayload, Subject, TokenResponse};
+
+pub const TOKEN_PATH: &str = "/connect/token";
+
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    match handle(&state, &headers, query.as_deref(), &body).await {
+        Ok(response) => {
+            let mut response = Json(response).into_response();
+            // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache" on every response with tokens.
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<TokenResponse, ApiError> {
+    check_content_type(headers)?;
+    // RFC 6749 §2.3.1: the secret "MUST NOT" travel in the request URI, where logs and proxies keep it.
+    if let Some(query) = query
+        && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "client_secret")
+    {
+        return Err(OAuthError::invalid_request(
+            "client_secret was sent in the URL; send it in the Authorization header or the form body",
+        )
+        .into());
+    }
+    let params = Params::parse(body)?;
+    let (client, method) = client_auth::authenticate(state, headers, &params).await?;
+    let channel = if method == Method::Basic { Channel::JsonBasic } else { Channel::Json };
+    let grant_type = params.require("grant_type").map_err(|e| ApiError::json(e).with_channel(channel))?;
+    let result = match GrantType::parse(grant_type) {
+        None => Err(OAuthError::unsupported_grant_type(format!(
+            "grant_type {grant_type:?} is not supported; use one of: {}",
+            crate::state::GRANT_TYPES.join(", ")
+        ))),
+        // RFC 6749 §5.2 unauthorized_client: "not authorized to use this authorization grant type".
+        Some(grant) if !client.permissions.allows_grant(grant) => Err(OAuthError::unauthorized_client(format!(
+            "client {:?} is not allowed the {} grant",
+            client.client_id,
+            grant.as_str()
+        ))),
+        Some(GrantType::AuthorizationCode) => authorization_code(state, &client, &params).await,
+        Some(GrantType::RefreshToken) => refresh_token(state, &client, &params).await,
+        Some(other) => Err(OAuthError::unsupported_grant_type(format!(
+            "grant_type {:?} is not supported by this provider",
+            other.as_str()
+        ))),
+    };
+    result.map_err(|error| ApiError::json(error).with_channel(channel))
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_request(format!(
+            "the token request must be a form (Content-Type: application/x-www-form-urlencoded), not {content_type:?}"
+        ))
+        .into())
+    }
+}
+
+/// What the authorization endpoint recorded with a code.
+#[derive(Debug, Deserialize)]
+struct CodePayload {
+    redirect_uri: String,
+    redirect_uri_in_request: bool,
+    code_challenge: Option<String>,
+    nonce: Option<String>,
+    scope: String,
+    auth_time: i64,
+    sid: Option<String>,
+}
+
+fn unreadable(token: &Token, what: &str) -> OAuthError {
+    OAuthError::server_error("the provider could not read what it recorded for this grant")
+        .with_detail(format!("{what} {} has an unreadable payload", token.id))
+}
+
+/// RFC 6749 §4.1.3 with RFC 7636 §4.6.
+async fn authorization_code(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let now = state.clock.now();
+    let unknown = || OAuthError::invalid_grant("the authorization code is unknown; request a new one");
+    let row =
+        state.store.find_token_by_digest(&secret::digest(code)).await.map_err(store_error)?.ok_or_else(unknown)?;
+    if row.token_type != TokenType::AuthorizationCode {
+        return Err(unknown());
+    }
+    // Checklist C3: a code is bound to the client it was issued to.
+    if row.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(format!(
+            "the authorization code was issued to another client than {:?}",
+            client.client_id
+        )));
+    }
+    if row.status != TokenStatus::Valid {
+        return Err(replayed(state, &row).await);
+    }
+    if row.is_expired(now) {
+        return Err(OAuthError::invalid_grant(format!(
+            "the authorization code expired at {}; request a new one",
+            iso(row.expires_at)
+        )));
+    }
+    let payload: CodePayload =
+        serde_json::from_str(row.payload.as_deref().unwrap_or_default()).map_err(|_| unreadable(&row, "code"))?;
+    // RFC 6749 §4.1.3: redirect_uri is "REQUIRED, if the "redirect_uri" parameter was included in the
+    // authorization request", "and their values MUST be identical" (checklist C4).
+    match params.get("redirect_uri") {
+        Some(sent) if sent != payload.redirect_uri => {
+            return Err(OAuthError::invalid_grant(format!(
+                "redirect_uri {sent:?} differs from {:?}, the one of the authorization request",
+                payload.redirect_uri
+            )));
+        }
+        None if payload.redirect_uri_in_request => {
+            return Err(OAuthError::invalid_request(format!(
+                "redirect_uri is required: the authorization request sent {:?}",
+                payload.redirect_uri
+            )));
+        }
+        _ => {}
+    }
+    let challenge = payload
+        .code_challenge
+        .as_deref()
+        .map(|value| CodeChallenge::parse(value, Some("S256")))
+        .transpose()
+        .map_err(|_| unreadable(&row, "code"))?;
+    pkce::verify_token_request(challenge.as_ref(), params.get("code_verifier"))?;
+    // The one state change: whoever loses a race for the same code sees a replay (checklist C2).
+    if !state.store.redeem_token(&row.id, now).await.map_err(store_error)? {
+        return Err(replayed(state, &row).await);
+    }
+    let user = active_user(state, row.subject.as_deref()).await?;
+    let authorization_id = live_authorization(state, row.authorization_id.as_deref()).await?;
+    let scopes = ScopeSet::parse(&payload.scope).map_err(|_| unreadable(&row, "code"))?;
+    let grant = Grant {
+        client,
+        subject: Subject::User(&user),
+        authorization_id,
+        issue_refresh_token: scopes.contains("offline_access")
+            && client.permissions.allows_grant(GrantType::RefreshToken),
+        issue_id_token: scopes.contains("openid"),
+        scopes,
+        nonce: payload.nonce,
+        auth_time: OffsetDateTime::from_unix_timestamp(payload.auth_time).ok(),
+        sid: payload.sid,
+        previous_refresh_token_id: None,
+    };
+    tokens::issue(state, grant).await.map_err(issue_error)
+}
+
+/// RFC 6749 §4.1.2: "If an authorization code is used more than once, the authorization server MUST deny the
+/// request and SHOULD revoke (when possible) all tokens previously issued based on that authorization code."
+async fn replayed(state: &AppState, row: &Token) -> OAuthError {
+    if let Some(authorization_id) = &row.authorization_id {
+        match state.store.revoke_tokens_by_authorization(authorization_id).await {
+            Ok(count) => {
+                tracing::warn!(code = %row.id, revoked = count, "authorization code replayed; its tokens are revoked")
+            }
+            Err(error) => return store_error(error),
+        }
+    }
+    OAuthError::invalid_grant("the authorization code was already used; the tokens issued with it are revoked")
+}
+
+/// RFC 6749 §6, with rotation: every use returns a new refresh token, and the old one stops working.
+async fn refresh_token(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    let presented = params.require("refresh_token")?;
+    let now = state.clock.now();
+    let unknown = || OAuthError::invalid_grant("the refresh token is unknown; sign in again");
+    let row = tokens::find_refresh_token(state, presented).await.map_err(store_error)?.ok_or_else(unknown)?;
+    if row.token_type != TokenType::RefreshToken {
+        return Err(unknown());
+    }
+    // Checklist F4: a refresh token is bound to its client.
+    if row.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(format!(
+            "the refresh token was issued to another client than {:?}",
+            client.client_id
+        )));
+    }
+    if row.is_expired(now) {
+        return Err(OAuthError::invalid_grant(format!(
+            "the refresh token expired at {}; sign in again",
+            iso(row.expires_at)
+        )));
+    }
+    let payload = RefreshTokenPayload::read(&row).map_err(|_| unreadable(&row, "refresh token"))?;
+    let granted = ScopeSet::parse(&payload.scope).map_err(|_| unreadable(&row, "refresh token"))?;
+    // RFC 6749 §6: the scope "MUST NOT include any scope not originally granted".
+    let scopes = match params.get("scope") {
+        Some(requested) => {
+            let requested = ScopeSet::parse(requested)?;
+            requested.check_within_granted(&granted)?;
+            requested
+        }
+        None => granted,
+    };
+    match row.status {
+        TokenStatus::Valid => {
+            if !state.store.redeem_token(&row.id, now).await.map_err(store_error)? {
+                // Another request rotated it a moment ago: judge this one as a reuse.
+                let current = state.store.find_token(&row.id).await.map_err(store_error)?.ok_or_else(unknown)?;
+                check_reuse(state, &current, now).await?;
+            }
+        }
+        TokenStatus::Redeemed => check_reuse(state, &row, now).await?,
+        TokenStatus::Revoked | TokenStatus::Inactive => {
+            return Err(OAuthError::invalid_grant("the refresh token was revoked; sign in again"));
+        }
+    }
+    let user = active_user(state, row.subject.as_deref()).await?;
+    // Checklist F5: credentials changed since the token was issued.
+    if payload.security_stamp.as_deref().is_some_and(|stamp| stamp != user.security_stamp) {
+        return Err(OAuthError::invalid_grant(
+            "the user's credentials changed since this refresh token was issued; sign in again",
+        ));
+    }
+    let authorization_id = live_authorization(state, row.authorization_id.as_deref()).await?;
+    let grant = Grant {
+        client,
+        subject: Subject::User(&user),
+        authorization_id,
+        issue_refresh_token: true,
+        issue_id_token: scopes.contains("openid"),
+        scopes,
+        nonce: None,
+        auth_time: payload.auth_time,
+        sid: payload.sid,
+        previous_refresh_token_id: Some(row.id.clone()),
+    };
+    tokens::issue(state, grant).await.map_err(issue_error)
+}
+
+/// The rotation leeway (checklist F1, F2): a refresh token rotated moments ago may be used again — two tabs
+/// refreshing at once — but only while its successor is unused. Anything else is a replay, which RFC 9700
+/// §4.14.2 answers by revoking every token of the authorization.
+async fn check_reuse(state: &AppState, row: &Token, now: OffsetDateTime) -> Result<(), OAuthError> {
+    let leeway = Duration::seconds(i64::try_from(state.settings.tokens.refresh_token_reuse_leeway).unwrap_or(0));
+    let within_leeway = row.redeemed_at.is_some_and(|at| now < at + leeway);
+    if within_leeway && let Some(authorization_id) = &row.authorization_id {
+        let siblings = state.store.list_tokens_of_authorization(authorization_id).await.map_err(store_error)?;
+        let successor_unused = siblings.iter().any(|token| {
+            token.token_type == TokenType::RefreshToken
+                && token.status == TokenStatus::Valid
+                && RefreshTokenPayload::read(token).ok().and_then(|p| p.previous).as_deref() == Some(row.id.as_str())
+        });
+        if successor_unused {
+            return Ok(());
+        }
+    }
+    if let Some(authorization_id) = &row.authorization_id {
+        let count = state.store.revoke_tokens_by_authorization(authorization_id).await.map_err(store_error)?;
+        tracing::warn!(token = %row.id, revoked = count, "refresh token replayed; the authorization's tokens are revoked");
+    }
+    Err(OAuthError::invalid_grant(
+        "the refresh token was already used; every token of this sign-in is revoked, sign in again",
+    ))
+}
+
+async fn active_user(state: &AppState, subject: Option<&str>) -> Result<portcullis_core::model::User, OAuthError> {
+    let gone = || OAuthError::invalid_grant("the user of this grant no longer exists or may not sign in");
+    let user = state.store.find_user(subject.ok_or_else(gone)?).await.map_err(store_error)?.ok_or_else(gone)?;
+    if user.disabled || user.is_locked_out(state.clock.now()) {
+        return Err(gone());
+    }
+    Ok(user)
+}
+
+async fn live_authorization(state: &AppState, id: Option<&str>) -> Result<String, OAuthError> {
+    let revoked = || OAuthError::invalid_grant("the user's consent for this client was revoked; sign in again");
+    let authorization =
+        state.store.find_authorization(id.ok_or_else(revoked)?).await.map_err(store_error)?.ok_or_else(revoked)?;
+    if authorization.status != portcullis_core::model::AuthorizationStatus::Valid {
+        return Err(revoked());
+    }
+    Ok(authorization.id)
+}
+
+fn issue_error(error: IssueError) -> OAuthError {
+    match error {
+        IssueError::Store(error) => store_error(error),
+        other => OAuthError::server_error("the provider could not issue the tokens").with_detail(other.to_string()),
+    }
+}
+
+fn iso(at: Option<OffsetDateTime>) -> String {
+    at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_else(|| "-".into())
+}

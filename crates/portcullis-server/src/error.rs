@@ -1,0 +1,156 @@
+//! The one place where errors become HTTP responses. Handlers return [`ApiError`]; what status, headers and
+//! body each OAuth error gets is decided here and nowhere else.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::store::StoreError;
+use portcullis_core::{ErrorCode, OAuthError};
+use serde_json::json;
+
+/// How the endpoint that failed reports errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// RFC 6749 §5.2 JSON error body (token, revocation, introspection, device endpoints).
+    Json,
+    /// Like [`Channel::Json`], for a client that authenticated with HTTP Basic: `invalid_client` must then
+    /// carry `WWW-Authenticate: Basic` (RFC 6749 §5.2).
+    JsonBasic,
+    /// RFC 6750 §3: errors in the `WWW-Authenticate: Bearer` header (userinfo, resource servers).
+    Bearer,
+}
+
+/// An error on its way to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: OAuthError,
+    pub channel: Channel,
+}
+
+impl ApiError {
+    pub fn json(error: OAuthError) -> Self {
+        Self { error, channel: Channel::Json }
+    }
+
+    pub fn bearer(error: OAuthError) -> Self {
+        Self { error, channel: Channel::Bearer }
+    }
+
+    pub fn with_channel(mut self, channel: Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+}
+
+impl From<OAuthError> for ApiError {
+    fn from(error: OAuthError) -> Self {
+        Self::json(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::json(store_error(error))
+    }
+}
+
+/// A storage failure as the client sees it: the details go to the logs only.
+pub fn store_error(error: StoreError) -> OAuthError {
+    match error {
+        StoreError::Unavailable(detail) => {
+            OAuthError::temporarily_unavailable("the provider cannot reach its database; try again shortly")
+                .with_detail(detail)
+        }
+        other => OAuthError::server_error("the provider could not complete the request").with_detail(other.to_string()),
+    }
+}
+
+/// RFC 6749 §5.2 / RFC 6750 §3.1 status of each error code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::InsufficientScope | ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// RFC 6750 §3: `error_description` is a quoted-string of %x20-21 / %x23-5B / %x5D-7E; anything else would
+/// break the header, so it is replaced.
+fn header_safe(text: &str) -> String {
+    text.chars().map(|c| if (' '..='~').contains(&c) && c != '"' && c != '\\' { c } else { '\'' }).collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let ApiError { error, channel } = self;
+        let status = status_of(error.code);
+        if status.is_server_error() {
+            tracing::error!(code = %error.code, description = %error.description, detail = ?error.detail, "request failed");
+        } else {
+            tracing::info!(code = %error.code, description = %error.description, detail = ?error.detail, "request refused");
+        }
+        let body = Json(json!({ "error": error.code.as_str(), "error_description": error.description }));
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        let challenge = match (channel, error.code) {
+            (Channel::JsonBasic, ErrorCode::InvalidClient) => {
+                Some("Basic realm=\"portcullis\", charset=\"UTF-8\"".to_string())
+            }
+            (Channel::Bearer, ErrorCode::InvalidRequest | ErrorCode::InvalidToken | ErrorCode::InsufficientScope) => {
+                Some(format!(
+                    "Bearer realm=\"portcullis\", error=\"{}\", error_description=\"{}\"",
+                    error.code,
+                    header_safe(&error.description)
+                ))
+            }
+            _ => None,
+        };
+        if let Some(value) = challenge.and_then(|value| HeaderValue::from_str(&value).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// RFC 6750 §3.1: a request with no token at all gets a bare challenge, without an error code.
+pub fn bearer_challenge() -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"portcullis\""));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6749_5_2_invalid_client_with_basic_is_401_with_challenge() {
+        let response = ApiError::json(OAuthError::invalid_client("unknown client"))
+            .with_channel(Channel::JsonBasic)
+            .into_response();
+        assert_eq!(response.status(), 401);
+        assert!(response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Basic"));
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    }
+
+    #[test]
+    fn rfc6750_3_1_invalid_token_carries_error_and_description_in_the_header() {
+        let response = ApiError::bearer(OAuthError::invalid_token("the token expired at \"2026\"\n")).into_response();
+        assert_eq!(response.status(), 401);
+        let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_string();
+        assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+        assert!(challenge.contains("error_description=\"the token expired at '2026''\""), "{challenge}");
+    }
+
+    #[test]
+    fn storage_outage_is_503_without_the_detail() {
+        let error = store_error(StoreError::Unavailable("db.internal:5432 refused".into()));
+        assert_eq!(status_of(error.code), 503);
+        assert!(!error.description.contains("db.internal"));
+    }
+}
