@@ -12,6 +12,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::endpoint::authorize::{self, AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH};
+use crate::endpoint::introspect::{self, INTROSPECTION_PATH, REVOCATION_PATH};
 use crate::endpoint::logout::{self, LOGOUT_PATH};
 use crate::endpoint::token::{self, TOKEN_PATH};
 use crate::endpoint::userinfo::{self, USERINFO_PATH};
@@ -46,6 +47,8 @@ pub fn router(state: AppState) -> Router {
     let apis = Router::new()
         .route(TOKEN_PATH, axum::routing::post(token::token))
         .route(USERINFO_PATH, get(userinfo::get).post(userinfo::post))
+        .route(REVOCATION_PATH, axum::routing::post(introspect::revoke))
+        .route(INTROSPECTION_PATH, axum::routing::post(introspect::introspect))
         .layer(browser_apis);
     let pages = Router::new()
         .route("/", get(login::home))

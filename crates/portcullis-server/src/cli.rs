@@ -95,6 +95,8 @@ enum Command {
     /// Key utilities.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Delete dead tokens, consents and sessions older than `pruning.threshold` once, and print the counts.
+    Prune,
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,6 +303,11 @@ async fn administer(
             } else {
                 println!("standard scopes are present; add --demo for the demo clients and users");
             }
+            Ok(())
+        }
+        Command::Prune => {
+            let report = crate::prune::run_once(store, &clock, &settings.pruning).await?;
+            println!("pruned {} tokens and {} authorizations", report.tokens, report.authorizations);
             Ok(())
         }
         Command::Clients(command) => clients(store, &clock, command).await,

@@ -41,6 +41,26 @@ pub struct Config {
     pub tokens: TokenSettings,
     /// Sign-in protection (`[security]`, `PORTCULLIS_SECURITY__<KEY>`).
     pub security: SecuritySettings,
+    /// Removal of dead tokens and consents (`[pruning]`, `PORTCULLIS_PRUNING__<KEY>`).
+    pub pruning: PruningSettings,
+}
+
+/// The background job that deletes what can no longer be used, so the tables stay small.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PruningSettings {
+    /// Seconds between runs; 0 turns the job off (e.g. when `portcullis prune` runs from cron). Default hourly.
+    pub interval: u64,
+    /// Seconds a dead token or consent is kept before deletion, for audits and support. Default 14 days.
+    pub threshold: u64,
+    /// Rows deleted per statement: small enough that no statement holds its locks for long. Default 500.
+    pub batch_size: u32,
+}
+
+impl Default for PruningSettings {
+    fn default() -> Self {
+        Self { interval: 3600, threshold: 14 * 24 * 3600, batch_size: 500 }
+    }
 }
 
 /// Lifetimes in seconds. Defaults follow the design: short-lived codes and access tokens, long refresh tokens
@@ -117,6 +137,7 @@ impl Default for Config {
             log_level: "info".into(),
             tokens: TokenSettings::default(),
             security: SecuritySettings::default(),
+            pruning: PruningSettings::default(),
         }
     }
 }
@@ -208,6 +229,7 @@ impl Config {
             ("tokens.refresh_token_lifetime", self.tokens.refresh_token_lifetime),
             ("tokens.session_lifetime", self.tokens.session_lifetime),
             ("security.lockout_seconds", self.security.lockout_seconds),
+            ("pruning.threshold", self.pruning.threshold),
         ];
         for (key, seconds) in lifetimes {
             if seconds == 0 || seconds > 366 * 24 * 3600 {
@@ -217,6 +239,13 @@ impl Config {
                     reason: "expected a number of seconds between 1 and 31622400 (a year)".into(),
                 });
             }
+        }
+        if self.pruning.batch_size == 0 {
+            return Err(ConfigError::Invalid {
+                key: "pruning.batch_size",
+                found: "0".into(),
+                reason: "expected at least 1 row per statement".into(),
+            });
         }
         if self.security.lockout_max_failures < 1 {
             return Err(ConfigError::Invalid {
@@ -237,6 +266,7 @@ impl Config {
             log_level: self.log_level,
             tokens: self.tokens,
             security: self.security,
+            pruning: self.pruning,
         })
     }
 }
@@ -254,6 +284,7 @@ pub struct Settings {
     pub log_level: String,
     pub tokens: TokenSettings,
     pub security: SecuritySettings,
+    pub pruning: PruningSettings,
 }
 
 impl std::fmt::Debug for Settings {

@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod error;
 pub mod keys;
 pub mod pages;
+pub mod prune;
 pub mod serve;
 pub mod session;
 pub mod state;

@@ -77,12 +77,14 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
             }
         })
     };
+    let pruner = tokio::spawn(crate::prune::run_forever(state.clone()));
     if settings.demo {
         println!("{}", demo::banner(settings.issuer.as_str()));
     }
     tracing::info!(issuer = settings.issuer.as_str(), listen = %settings.listen, "Portcullis is ready");
     let served = axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown_signal()).await;
     refresher.abort();
+    pruner.abort();
     database.close().await;
     served.map_err(|error| Failure::new(format!("the server stopped: {error}")))
 }

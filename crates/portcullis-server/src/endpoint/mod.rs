@@ -3,6 +3,7 @@
 pub mod authorize;
 pub mod discovery;
 pub mod health;
+pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod logout;

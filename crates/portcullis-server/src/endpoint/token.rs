@@ -72,6 +72,8 @@ async fn handle(
         ))),
         Some(GrantType::AuthorizationCode) => authorization_code(state, &client, &params).await,
         Some(GrantType::RefreshToken) => refresh_token(state, &client, &params).await,
+        Some(GrantType::ClientCredentials) => client_credentials(state, &client, &params).await,
+        Some(GrantType::Password) => password(state, &client, &params).await,
         Some(other) => Err(OAuthError::unsupported_grant_type(format!(
             "grant_type {:?} is not supported by this provider",
             other.as_str()
@@ -311,6 +313,97 @@ async fn live_authorization(state: &AppState, id: Option<&str>) -> Result<String
         return Err(revoked());
     }
     Ok(authorization.id)
+}
+
+/// The scopes a grant without a user asks for: as requested (each known and permitted), or when none is
+/// requested, every scope the client is permitted (RFC 6749 §3.3 lets the server apply a default).
+fn requested_scopes(state: &AppState, client: &Client, params: &Params) -> Result<ScopeSet, OAuthError> {
+    let scopes = match params.get("scope") {
+        Some(scope) => ScopeSet::parse(scope)?,
+        None => ScopeSet::from_tokens(client.permissions.scopes.iter())?,
+    };
+    scopes.check_known(&state.published().scope_names)?;
+    scopes.check_permitted(client)?;
+    Ok(scopes)
+}
+
+/// A consent for this one grant, tied to the tokens so revoking either revokes both; pruned with them.
+async fn ad_hoc_authorization(
+    state: &AppState,
+    subject: &str,
+    client: &Client,
+    scopes: &ScopeSet,
+) -> Result<String, OAuthError> {
+    let authorization = portcullis_core::model::NewAuthorization {
+        id: secret::new_id(),
+        subject: subject.to_string(),
+        client_id: client.client_id.clone(),
+        kind: portcullis_core::model::AuthorizationKind::AdHoc,
+        scopes: scopes.iter().map(str::to_string).collect(),
+        created_at: state.clock.now(),
+    };
+    Ok(state.store.create_authorization(authorization).await.map_err(store_error)?.id)
+}
+
+/// RFC 6749 §4.4: the client acts for itself. No refresh token (§4.4.3: "A refresh token SHOULD NOT be
+/// included") and no ID token, since there is no end-user (checklist T8).
+async fn client_credentials(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    // §4.4: "The client credentials grant type MUST only be used by confidential clients."
+    if client.is_public() {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client {:?} is public; the client_credentials grant needs a confidential client",
+            client.client_id
+        )));
+    }
+    let scopes = requested_scopes(state, client, params)?;
+    let authorization_id = ad_hoc_authorization(state, &client.client_id, client, &scopes).await?;
+    let grant = Grant {
+        client,
+        subject: Subject::Client,
+        authorization_id,
+        scopes,
+        nonce: None,
+        auth_time: None,
+        sid: None,
+        issue_refresh_token: false,
+        issue_id_token: false,
+        previous_refresh_token_id: None,
+    };
+    tokens::issue(state, grant).await.map_err(issue_error)
+}
+
+/// RFC 6749 §4.3: the resource owner's password, for the clients explicitly allowed this grant. It shares
+/// the login page's lockout, and answers alike for an unknown user and a wrong password (checklist U1).
+async fn password(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    let username = params.require("username")?;
+    let password = params.require("password")?.to_string();
+    let scopes = requested_scopes(state, client, params)?;
+    let user = match crate::endpoint::login::check_credentials(state, username, password).await.map_err(store_error)? {
+        crate::endpoint::login::SignIn::Accepted(user) => user,
+        crate::endpoint::login::SignIn::Refused(crate::pages::LoginProblem::LockedOut) => {
+            return Err(OAuthError::invalid_grant(
+                "the account is locked after too many failed sign-ins; try again later",
+            ));
+        }
+        crate::endpoint::login::SignIn::Refused(_) => {
+            return Err(OAuthError::invalid_grant("the user name or the password is wrong"));
+        }
+    };
+    let authorization_id = ad_hoc_authorization(state, &user.id, client, &scopes).await?;
+    let grant = Grant {
+        client,
+        subject: Subject::User(&user),
+        authorization_id,
+        issue_refresh_token: scopes.contains("offline_access")
+            && client.permissions.allows_grant(GrantType::RefreshToken),
+        issue_id_token: scopes.contains("openid"),
+        scopes,
+        nonce: None,
+        auth_time: Some(state.clock.now()),
+        sid: None,
+        previous_refresh_token_id: None,
+    };
+    tokens::issue(state, grant).await.map_err(issue_error)
 }
 
 fn issue_error(error: IssueError) -> OAuthError {

@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 pub use issue::issue;
-pub use resolve::{find_refresh_token, resolve_access_token};
+pub use resolve::{find_access_token, find_refresh_token, resolve_access_token};
 
 /// Whom the tokens are about.
 #[derive(Clone, Copy)]

@@ -25,6 +25,15 @@ use crate::state::AppState;
 ///
 /// The row must then be an access token, `valid`, and not expired at `state.clock.now()`.
 pub async fn resolve_access_token(state: &AppState, presented: &str) -> Result<ActiveToken, ResolveError> {
+    let found = find_access_token(state, presented).await?;
+    check_active(&found.token, state.clock.now())?;
+    Ok(found)
+}
+
+/// Finds the recorded access token behind a presented value, whatever its status (revocation must find
+/// revoked and expired ones too). The signature of a JWT is still checked: an unverified `jti` could name
+/// someone else's token.
+pub async fn find_access_token(state: &AppState, presented: &str) -> Result<ActiveToken, ResolveError> {
     if presented.is_empty() {
         return Err(invalid("the access token is empty"));
     }
@@ -51,7 +60,6 @@ pub async fn resolve_access_token(state: &AppState, presented: &str) -> Result<A
         }
     };
     check_type(&token)?;
-    check_active(&token, state.clock.now())?;
     Ok(ActiveToken { token, claims })
 }
 

@@ -135,3 +135,40 @@ fn unescape(value: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Runs the code flow for the demo SPA client as a browser would, and redeems the code: the token response.
+pub async fn spa_tokens(base: &str, username: &str, scope: &str) -> serde_json::Value {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = "a-code-verifier-that-is-long-enough-for-rfc-7636-section-4-1";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let mut authorize = Url::parse(&format!("{base}/connect/authorize")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", "angularclient")
+        .append_pair("redirect_uri", "http://localhost:4200/callback")
+        .append_pair("response_type", "code")
+        .append_pair("scope", scope)
+        .append_pair("state", "s")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let browser = Browser::new(base);
+    let page = browser.sign_in(authorize.as_str(), username, "Demo-Passw0rd!").await;
+    let callback = if page.body.contains("consent-allow") { browser.consent(&page, "allow").await } else { page };
+    let code = query_param(&callback.redirect_url(), "code").expect("a code");
+    let response = browser
+        .http
+        .post(format!("{base}/connect/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "angularclient"),
+            ("code", &code),
+            ("redirect_uri", "http://localhost:4200/callback"),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
