@@ -116,19 +116,8 @@ fn unreadable(token: &Token, what: &str) -> OAuthError {
 async fn authorization_code(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let now = state.clock.now();
-    let unknown = || OAuthError::invalid_grant("the authorization code is unknown; request a new one");
-    let row =
-        state.store.find_token_by_digest(&secret::digest(code)).await.map_err(store_error)?.ok_or_else(unknown)?;
-    if row.token_type != TokenType::AuthorizationCode {
-        return Err(unknown());
-    }
     // Checklist C3: a code is bound to the client it was issued to.
-    if row.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant(format!(
-            "the authorization code was issued to another client than {:?}",
-            client.client_id
-        )));
-    }
+    let row = presented_row(state, client, code, TokenType::AuthorizationCode, "request a new one").await?;
     if row.status != TokenStatus::Valid {
         return Err(replayed(state, &row).await);
     }
@@ -187,6 +176,31 @@ async fn authorization_code(state: &AppState, client: &Client, params: &Params) 
     tokens::issue(state, grant).await.map_err(issue_error)
 }
 
+/// The row behind a code or refresh token a client presents, of that type and issued to that client.
+async fn presented_row(
+    state: &AppState,
+    client: &Client,
+    value: &str,
+    kind: TokenType,
+    remedy: &str,
+) -> Result<Token, OAuthError> {
+    let what = kind.as_str().replace('_', " ");
+    let row = state
+        .store
+        .find_token_by_digest(&secret::digest(value))
+        .await
+        .map_err(store_error)?
+        .filter(|row| row.token_type == kind)
+        .ok_or_else(|| OAuthError::invalid_grant(format!("the {what} is unknown; {remedy}")))?;
+    if row.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(format!(
+            "the {what} was issued to another client than {:?}",
+            client.client_id
+        )));
+    }
+    Ok(row)
+}
+
 /// RFC 6749 §4.1.2: "If an authorization code is used more than once, the authorization server MUST deny the
 /// request and SHOULD revoke (when possible) all tokens previously issued based on that authorization code."
 async fn replayed(state: &AppState, row: &Token) -> OAuthError {
@@ -206,17 +220,8 @@ async fn refresh_token(state: &AppState, client: &Client, params: &Params) -> Re
     let presented = params.require("refresh_token")?;
     let now = state.clock.now();
     let unknown = || OAuthError::invalid_grant("the refresh token is unknown; sign in again");
-    let row = tokens::find_refresh_token(state, presented).await.map_err(store_error)?.ok_or_else(unknown)?;
-    if row.token_type != TokenType::RefreshToken {
-        return Err(unknown());
-    }
     // Checklist F4: a refresh token is bound to its client.
-    if row.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant(format!(
-            "the refresh token was issued to another client than {:?}",
-            client.client_id
-        )));
-    }
+    let row = presented_row(state, client, presented, TokenType::RefreshToken, "sign in again").await?;
     if row.is_expired(now) {
         return Err(OAuthError::invalid_grant(format!(
             "the refresh token expired at {}; sign in again",
