@@ -110,6 +110,7 @@ async fn rfc7662_rfc7009_introspection_then_revocation(db: TestDatabase) {
     assert_eq!(active["client_id"], "angularclient");
     assert_eq!(active["username"], "alice");
     assert_eq!(active["token_type"], "Bearer");
+    assert_eq!(active["role"], json!(["dataEventRecords.admin", "dataEventRecords.user"]));
     for claim in ["scope", "sub", "exp", "iat", "nbf", "iss", "aud", "jti"] {
         assert!(active.get(claim).is_some(), "{claim} missing from {active}");
     }

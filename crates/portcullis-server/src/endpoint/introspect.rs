@@ -120,7 +120,9 @@ async fn introspection(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Re
     answer.insert("active".into(), Value::Bool(true));
     match &found.claims {
         Some(claims) => {
-            for name in ["scope", "client_id", "sub", "exp", "iat", "nbf", "iss", "aud", "jti"] {
+            // RFC 7662 §2.2 allows more members: `role` lets a resource server apply role policies without a
+            // second call.
+            for name in ["scope", "client_id", "sub", "exp", "iat", "nbf", "iss", "aud", "jti", "role", "auth_time"] {
                 if let Some(value) = claims.get(name) {
                     answer.insert(name.into(), value.clone());
                 }
