@@ -22,8 +22,9 @@ use crate::session::{self, Current};
 use crate::state::AppState;
 
 pub const AUTHORIZE_PATH: &str = "/connect/authorize";
-pub const CONSENT_PATH: &str = "/consent";
-pub const LOGIN_PATH: &str = "/login";
+/// The forms post where the pages say they do.
+pub const CONSENT_PATH: &str = crate::pages::CONSENT_PATH;
+pub const LOGIN_PATH: &str = crate::pages::LOGIN_PATH;
 
 pub async fn get(
     State(state): State<AppState>,

@@ -17,7 +17,7 @@ use crate::pages::{self, Locale, LogoutView, MessageView};
 use crate::session;
 use crate::state::AppState;
 
-pub const LOGOUT_PATH: &str = "/connect/logout";
+pub const LOGOUT_PATH: &str = crate::pages::LOGOUT_PATH;
 
 /// The parameters RP-Initiated Logout §2 defines; the confirmation form sends them back unchanged.
 const FIELDS: [&str; 5] = ["id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales"];
