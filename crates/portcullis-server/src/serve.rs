@@ -32,11 +32,13 @@ pub fn master_key(settings: &Settings) -> Result<Option<MasterKey>, Failure> {
         .map_err(|error| Failure::new(format!("configuration key `master_key`: {error}")))
 }
 
-pub async fn run(settings: Settings) -> Result<(), Failure> {
-    let database = open(&settings).await?;
+/// Opens and checks the database, seeds what the mode needs, and prepares the keys: everything before
+/// listening.
+pub async fn prepare(settings: &Settings) -> Result<(Database, AppState), Failure> {
+    let database = open(settings).await?;
     let store = database.store();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let master_key = master_key(&settings)?;
+    let master_key = master_key(settings)?;
     if matches!(database, Database::Postgres(_)) && master_key.is_none() && !settings.demo {
         return Err(Failure::new(
             "configuration key `master_key` is required with PostgreSQL: the private keys are stored in a shared \
@@ -57,13 +59,35 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         }
     }
     let state = AppState::new(settings.clone(), store, clock, master_key).await?;
-    let listener = TcpListener::bind(settings.listen).await.map_err(|error| {
+    Ok((database, state))
+}
+
+/// Binds the listening address, with a message that names it when it is taken.
+pub async fn bind(address: std::net::SocketAddr, what: &str) -> Result<TcpListener, Failure> {
+    TcpListener::bind(address).await.map_err(|error| {
         Failure::new(format!(
-            "cannot listen on {}: {error}. Is another program using this port? Choose another with --listen or \
-             PORTCULLIS_LISTEN",
-            settings.listen
+            "cannot listen on {address} for {what}: {error}. Is another program using this port? Stop it, or choose \
+             another address"
         ))
-    })?;
+    })
+}
+
+pub async fn run(settings: Settings) -> Result<(), Failure> {
+    let (database, state) = prepare(&settings).await?;
+    let listener = bind(settings.listen, "the provider (--listen or PORTCULLIS_LISTEN)").await?;
+    if settings.demo {
+        println!("{}", demo::banner(settings.issuer.as_str()));
+    }
+    serve(listener, database, state, shutdown_signal()).await
+}
+
+/// Serves the provider until `shutdown` completes, with its background jobs, then closes the database.
+pub async fn serve(
+    listener: TcpListener,
+    database: Database,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), Failure> {
     let refresher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -78,18 +102,17 @@ pub async fn run(settings: Settings) -> Result<(), Failure> {
         })
     };
     let pruner = tokio::spawn(crate::prune::run_forever(state.clone()));
-    if settings.demo {
-        println!("{}", demo::banner(settings.issuer.as_str()));
-    }
-    tracing::info!(issuer = settings.issuer.as_str(), listen = %settings.listen, "Portcullis is ready");
-    let served = axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown_signal()).await;
+    let settings = &state.settings;
+    tracing::info!(issuer = settings.issuer.as_str(), listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "Portcullis is ready");
+    let served = axum::serve(listener, app::router(state.clone())).with_graceful_shutdown(shutdown).await;
     refresher.abort();
     pruner.abort();
     database.close().await;
     served.map_err(|error| Failure::new(format!("the server stopped: {error}")))
 }
 
-async fn shutdown_signal() {
+/// Ctrl+C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
