@@ -10,6 +10,7 @@ use crate::model::{
     Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Scope, Session, StoredKey,
     Token, TokenStatus, User,
 };
+use crate::protocol::device::PollOutcome;
 
 /// Storage failures. They never reach a client as such: the server answers `server_error` or
 /// `temporarily_unavailable` and logs the detail.
@@ -123,6 +124,71 @@ pub trait TokenStore: Send + Sync {
     async fn prune(&self, threshold: OffsetDateTime, batch_size: u32) -> StoreResult<PruneReport>;
 }
 
+/// The consent a device approval ties the device's tokens to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceConsent {
+    /// A remembered consent that already covers the request.
+    Existing { authorization_id: String, subject: String },
+    /// A consent given on the verification page, recorded with the approval.
+    New(NewAuthorization),
+}
+
+impl DeviceConsent {
+    pub fn authorization_id(&self) -> &str {
+        match self {
+            Self::Existing { authorization_id, .. } => authorization_id,
+            Self::New(authorization) => &authorization.id,
+        }
+    }
+
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Existing { subject, .. } => subject,
+            Self::New(authorization) => &authorization.subject,
+        }
+    }
+}
+
+/// A user's approval of a device authorization request (RFC 8628 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceApproval {
+    pub device_code_id: String,
+    pub user_code_id: String,
+    pub consent: DeviceConsent,
+    /// The device code's payload from now on (what the grant needs from the approval, e.g. `auth_time`).
+    pub payload: String,
+    pub now: OffsetDateTime,
+}
+
+/// The device authorization grant (RFC 8628): a device code and its user code, written and decided together.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Records a device code (status `inactive`) and its user code (status `valid`) in one transaction: both or
+    /// neither. Fails with [`StoreError::Conflict`] when the user code's digest is taken, so the caller can
+    /// draw another code.
+    async fn create_device_codes(&self, device_code: NewToken, user_code: NewToken) -> StoreResult<()>;
+    /// Records a poll of a device code that is still `inactive`, atomically with respect to other polls and to
+    /// the user's decision: the last poll time and the interval (which grows at every `slow_down`) are stored
+    /// together, by the rule of [`crate::protocol::device::DeviceCodePayload::poll`].
+    async fn record_device_poll(&self, id: &str, now: OffsetDateTime) -> StoreResult<PollOutcome>;
+    /// In one transaction: records the consent when it is new, moves the device code from `inactive` to
+    /// `valid` with the user as subject, the consent and the new payload, and marks the user code `redeemed`.
+    /// Returns `false`, changing nothing, when the device code is no longer `inactive` or has expired at
+    /// `now`, or the user code is no longer `valid` (another answer won).
+    async fn approve_device_code(&self, approval: DeviceApproval) -> StoreResult<bool>;
+    /// The user refused: in one transaction, moves the device code from `inactive` to `revoked` (no
+    /// authorization, so the grant answers `access_denied`) with `subject` as who refused, and marks the user
+    /// code `redeemed`. Returns `false`, changing nothing, under the same conditions as
+    /// [`DeviceStore::approve_device_code`].
+    async fn deny_device_code(
+        &self,
+        device_code_id: &str,
+        user_code_id: &str,
+        subject: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, key: StoredKey) -> StoreResult<()>;
@@ -144,7 +210,7 @@ pub trait SessionStore: Send + Sync {
 /// Everything the provider stores, behind one handle.
 #[async_trait]
 pub trait Store:
-    ClientStore + UserStore + ScopeStore + AuthorizationStore + TokenStore + KeyStore + SessionStore
+    ClientStore + UserStore + ScopeStore + AuthorizationStore + TokenStore + DeviceStore + KeyStore + SessionStore
 {
     /// Checks the database answers (health checks).
     async fn ping(&self) -> StoreResult<()>;

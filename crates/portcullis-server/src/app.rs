@@ -12,6 +12,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::endpoint::authorize::{self, AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH};
+use crate::endpoint::device::{self, DEVICE_AUTHORIZATION_PATH};
 use crate::endpoint::introspect::{self, INTROSPECTION_PATH, REVOCATION_PATH};
 use crate::endpoint::logout::{self, LOGOUT_PATH};
 use crate::endpoint::token::{self, TOKEN_PATH};
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route(USERINFO_PATH, get(userinfo::get).post(userinfo::post))
         .route(REVOCATION_PATH, axum::routing::post(introspect::revoke))
         .route(INTROSPECTION_PATH, axum::routing::post(introspect::introspect))
+        .route(DEVICE_AUTHORIZATION_PATH, axum::routing::post(device::device_authorization))
         .layer(browser_apis);
     let pages = Router::new()
         .route("/", get(login::home))
@@ -56,7 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route(LOGIN_PATH, get(login::page).post(login::submit))
         .route(CONSENT_PATH, axum::routing::post(authorize::consent_answer))
         .route(LOGOUT_PATH, get(logout::get).post(logout::post))
-        .route(pages::STYLESHEET_PATH, get(pages::stylesheet));
+        .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
+        .merge(device::verify_routes());
     Router::new()
         .merge(documents)
         .merge(apis)

@@ -85,6 +85,10 @@ pub struct TokenSettings {
     pub refresh_token_reuse_leeway: u64,
     /// 8 hours of browser session at the provider before the user must sign in again.
     pub session_lifetime: u64,
+    /// 10 minutes for a device code and its user code (RFC 8628 §3.2 `expires_in`): time to pick up a phone,
+    /// sign in and type eight letters, while a code read off a screen by someone else soon stops working. The
+    /// user code's short life is part of what makes guessing it hopeless (RFC 8628 §5.1).
+    pub device_code_lifetime: u64,
 }
 
 impl Default for TokenSettings {
@@ -97,6 +101,7 @@ impl Default for TokenSettings {
             refresh_token_lifetime: 14 * 24 * 3600,
             refresh_token_reuse_leeway: 30,
             session_lifetime: 8 * 3600,
+            device_code_lifetime: 600,
         }
     }
 }
@@ -228,6 +233,7 @@ impl Config {
             ("tokens.id_token_lifetime", self.tokens.id_token_lifetime),
             ("tokens.refresh_token_lifetime", self.tokens.refresh_token_lifetime),
             ("tokens.session_lifetime", self.tokens.session_lifetime),
+            ("tokens.device_code_lifetime", self.tokens.device_code_lifetime),
             ("security.lockout_seconds", self.security.lockout_seconds),
             ("pruning.threshold", self.pruning.threshold),
         ];

@@ -85,7 +85,12 @@ fn header_safe(text: &str) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let ApiError { error, channel } = self;
-        let status = status_of(error.code);
+        let status = match (channel, error.code) {
+            // RFC 8628 §3.5 makes access_denied a token endpoint error too, and RFC 6749 §5.2 answers those with
+            // 400 ("unless specified otherwise"); 403 is for the resource server's insufficient_scope.
+            (Channel::Json | Channel::JsonBasic, ErrorCode::AccessDenied) => StatusCode::BAD_REQUEST,
+            _ => status_of(error.code),
+        };
         if status.is_server_error() {
             tracing::error!(code = %error.code, description = %error.description, detail = ?error.detail, "request failed");
         } else {
@@ -145,6 +150,20 @@ mod tests {
         let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_string();
         assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
         assert!(challenge.contains("error_description=\"the token expired at '2026''\""), "{challenge}");
+    }
+
+    #[test]
+    fn rfc8628_3_5_access_denied_at_the_token_endpoint_is_400() {
+        for error in [
+            OAuthError::access_denied("the user denied the device authorization request"),
+            OAuthError::new(ErrorCode::AuthorizationPending, "poll again"),
+            OAuthError::new(ErrorCode::SlowDown, "poll slower"),
+            OAuthError::new(ErrorCode::ExpiredToken, "start again"),
+        ] {
+            let response = ApiError::json(error.clone()).into_response();
+            assert_eq!(response.status(), 400, "{error}");
+            assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        }
     }
 
     #[test]

@@ -14,7 +14,13 @@ use crate::endpoint::discovery::{self, DiscoveryInput};
 use crate::keys::{self, KeyError};
 
 /// Grant types with a working implementation; discovery advertises exactly these.
-pub const GRANT_TYPES: [&str; 4] = ["authorization_code", "refresh_token", "client_credentials", "password"];
+pub const GRANT_TYPES: [&str; 5] = [
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "password",
+    "urn:ietf:params:oauth:grant-type:device_code",
+];
 
 /// Documents derived from the keys and scopes, rebuilt when those change and read lock-free by every request.
 pub struct Published {

@@ -166,3 +166,27 @@ async fn checklist_v1_v3_v4_introspection_and_revocation_rules(db: TestDatabase)
     assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_token_type")));
 }
 both_databases!(introspection_rules, checklist_v1_v3_v4_introspection_and_revocation_rules);
+
+/// RFC 8628 §3.4–3.5 through the token endpoint: a fresh device code is pending, and discovery names the
+/// device authorization endpoint and grant.
+async fn rfc8628_3_5_token_endpoint_answers_authorization_pending(db: TestDatabase) {
+    seed_demo(&db).await;
+    let provider = TestProvider::start(&db).await;
+    let (status, device) =
+        post(&provider, "/connect/device", None, &[("client_id", "device"), ("scope", "openid profile")]).await;
+    assert_eq!(status, 200, "{device}");
+    let grant = "urn:ietf:params:oauth:grant-type:device_code";
+    let (status, pending) = post(
+        &provider,
+        "/connect/token",
+        None,
+        &[("grant_type", grant), ("client_id", "device"), ("device_code", device["device_code"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!((status, pending["error"].as_str()), (400, Some("authorization_pending")), "{pending}");
+    let discovery: Value =
+        http().get(provider.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(discovery["device_authorization_endpoint"], provider.url("/connect/device").as_str());
+    assert!(discovery["grant_types_supported"].as_array().unwrap().contains(&Value::from(grant)));
+}
+both_databases!(device_polling, rfc8628_3_5_token_endpoint_answers_authorization_pending);

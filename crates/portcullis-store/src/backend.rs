@@ -198,4 +198,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs the statements in order in one transaction; returns the rows each changed. Any failure rolls all
     /// of them back.
     async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>>;
+    /// Runs the statements in order in one transaction, and commits only if every one of them changed at least
+    /// one row: a guarded `UPDATE … WHERE status = …` that matches nothing rolls back everything before it.
+    /// Returns whether it committed.
+    async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool>;
 }

@@ -143,4 +143,23 @@ impl Backend for PostgresBackend {
         transaction.commit().await.map_err(|error| self.classify(error))?;
         Ok(changed)
     }
+
+    async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
+        // A guarded UPDATE waits for a concurrent one on the same row, then re-checks its guard against the
+        // committed row (READ COMMITTED): of two racing transactions, the second matches nothing and rolls back.
+        let mut transaction = self.pool.begin().await.map_err(|error| self.classify(error))?;
+        for statement in statements {
+            let (sql, arguments) = statement.into_parts::<PgArguments>()?;
+            let done = sqlx::query_with(sql, arguments)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| self.classify(error))?;
+            if done.rows_affected() == 0 {
+                transaction.rollback().await.map_err(|error| self.classify(error))?;
+                return Ok(false);
+            }
+        }
+        transaction.commit().await.map_err(|error| self.classify(error))?;
+        Ok(true)
+    }
 }

@@ -163,6 +163,24 @@ impl Backend for SqliteBackend {
         transaction.commit().await.map_err(|error| self.classify(error))?;
         Ok(changed)
     }
+
+    async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
+        // IMMEDIATE, as above: the guards are read under the write lock, so no other writer slips in between.
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| self.classify(error))?;
+        for statement in statements {
+            let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
+            let done = sqlx::query_with(sql, arguments)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| self.classify(error))?;
+            if done.rows_affected() == 0 {
+                transaction.rollback().await.map_err(|error| self.classify(error))?;
+                return Ok(false);
+            }
+        }
+        transaction.commit().await.map_err(|error| self.classify(error))?;
+        Ok(true)
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod consent;
+pub mod device;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;

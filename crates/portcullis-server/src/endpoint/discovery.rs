@@ -46,6 +46,7 @@ pub fn document(input: &DiscoveryInput<'_>) -> Value {
         "end_session_endpoint": issuer.endpoint(crate::endpoint::logout::LOGOUT_PATH),
         "introspection_endpoint": issuer.endpoint(crate::endpoint::introspect::INTROSPECTION_PATH),
         "revocation_endpoint": issuer.endpoint(crate::endpoint::introspect::REVOCATION_PATH),
+        "device_authorization_endpoint": issuer.endpoint(crate::endpoint::device::DEVICE_AUTHORIZATION_PATH),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": crate::client_auth::METHODS_SUPPORTED,
         "token_endpoint_auth_methods_supported": crate::client_auth::METHODS_SUPPORTED,

@@ -34,7 +34,7 @@ pub fn safe_return_to(value: Option<&str>) -> String {
 }
 
 fn is_local_flow(path: &str) -> bool {
-    let allowed = [AUTHORIZE_PATH, "/connect/verify"];
+    let allowed = [AUTHORIZE_PATH, crate::pages::DEVICE_VERIFY_PATH];
     allowed.iter().any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('?')))
         && !path.contains(['\\', '\r', '\n'])
 }

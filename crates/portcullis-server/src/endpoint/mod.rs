@@ -1,6 +1,7 @@
 //! One module per endpoint; each extracts, calls the rules, and maps the result.
 
 pub mod authorize;
+pub mod device;
 pub mod discovery;
 pub mod health;
 pub mod introspect;

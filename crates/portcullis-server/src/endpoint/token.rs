@@ -45,7 +45,7 @@ async fn handle(
     query: Option<&str>,
     body: &[u8],
 ) -> Result<TokenResponse, ApiError> {
-    check_content_type(headers)?;
+    check_content_type(headers, "token request")?;
     // RFC 6749 §2.3.1: the secret "MUST NOT" travel in the request URI, where logs and proxies keep it.
     if let Some(query) = query
         && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "client_secret")
@@ -74,22 +74,20 @@ async fn handle(
         Some(GrantType::RefreshToken) => refresh_token(state, &client, &params).await,
         Some(GrantType::ClientCredentials) => client_credentials(state, &client, &params).await,
         Some(GrantType::Password) => password(state, &client, &params).await,
-        Some(other) => Err(OAuthError::unsupported_grant_type(format!(
-            "grant_type {:?} is not supported by this provider",
-            other.as_str()
-        ))),
+        Some(GrantType::DeviceCode) => crate::endpoint::device::device_code_grant(state, &client, &params).await,
     };
     result.map_err(|error| ApiError::json(error).with_channel(channel))
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+/// POST endpoints of RFC 6749 and its extensions take forms only.
+pub(crate) fn check_content_type(headers: &HeaderMap, what: &str) -> Result<(), ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Ok(())
     } else {
         Err(OAuthError::invalid_request(format!(
-            "the token request must be a form (Content-Type: application/x-www-form-urlencoded), not {content_type:?}"
+            "the {what} must be a form (Content-Type: application/x-www-form-urlencoded), not {content_type:?}"
         ))
         .into())
     }
@@ -301,7 +299,10 @@ async fn check_reuse(state: &AppState, row: &Token, now: OffsetDateTime) -> Resu
     ))
 }
 
-async fn active_user(state: &AppState, subject: Option<&str>) -> Result<portcullis_core::model::User, OAuthError> {
+pub(crate) async fn active_user(
+    state: &AppState,
+    subject: Option<&str>,
+) -> Result<portcullis_core::model::User, OAuthError> {
     let gone = || OAuthError::invalid_grant("the user of this grant no longer exists or may not sign in");
     let user = state.store.find_user(subject.ok_or_else(gone)?).await.map_err(store_error)?.ok_or_else(gone)?;
     if user.disabled || user.is_locked_out(state.clock.now()) {
@@ -310,7 +311,7 @@ async fn active_user(state: &AppState, subject: Option<&str>) -> Result<portcull
     Ok(user)
 }
 
-async fn live_authorization(state: &AppState, id: Option<&str>) -> Result<String, OAuthError> {
+pub(crate) async fn live_authorization(state: &AppState, id: Option<&str>) -> Result<String, OAuthError> {
     let revoked = || OAuthError::invalid_grant("the user's consent for this client was revoked; sign in again");
     let authorization =
         state.store.find_authorization(id.ok_or_else(revoked)?).await.map_err(store_error)?.ok_or_else(revoked)?;
@@ -411,13 +412,13 @@ async fn password(state: &AppState, client: &Client, params: &Params) -> Result<
     tokens::issue(state, grant).await.map_err(issue_error)
 }
 
-fn issue_error(error: IssueError) -> OAuthError {
+pub(crate) fn issue_error(error: IssueError) -> OAuthError {
     match error {
         IssueError::Store(error) => store_error(error),
         other => OAuthError::server_error("the provider could not issue the tokens").with_detail(other.to_string()),
     }
 }
 
-fn iso(at: Option<OffsetDateTime>) -> String {
+pub(crate) fn iso(at: Option<OffsetDateTime>) -> String {
     at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_else(|| "-".into())
 }

@@ -34,6 +34,29 @@ pub struct Strings {
     pub allow: &'static str,
     pub deny: &'static str,
 
+    // Device verification (RFC 8628 §3.3).
+    pub device_title: &'static str,
+    pub device_instructions: &'static str,
+    pub device_code_label: &'static str,
+    pub device_continue: &'static str,
+    /// One message for an unknown, expired and used code: telling them apart would help someone guessing.
+    pub device_invalid_code: &'static str,
+    /// Shown once the verification page's attempt limit is reached (RFC 8628 §5.1).
+    pub device_too_many_attempts: &'static str,
+    pub device_confirm_title: &'static str,
+    /// The heading above the list of scopes: "{client} on a device wants to:".
+    pub device_wants_to: Phrase,
+    /// RFC 8628 §3.3.1: the user checks the code they confirm is the one on their device: "... {code} ...".
+    pub device_code_matches: Phrase,
+    /// RFC 8628 §5.4 (remote phishing): only approve a device in front of you.
+    pub device_warning: &'static str,
+    pub device_approve: &'static str,
+    pub device_deny: &'static str,
+    pub device_approved_title: &'static str,
+    pub device_approved_message: &'static str,
+    pub device_denied_title: &'static str,
+    pub device_denied_message: &'static str,
+
     // Logout.
     pub logout_title: &'static str,
     pub logout_question: &'static str,
@@ -80,6 +103,26 @@ pub static EN: Strings = Strings {
     allow: "Allow",
     deny: "Deny",
 
+    device_title: "Connect a device",
+    device_instructions: "Enter the code shown on your device.",
+    device_code_label: "Code",
+    device_continue: "Continue",
+    device_invalid_code: "This code is not valid: it may have expired or already been used. Check the code shown on \
+                          your device and try again.",
+    device_too_many_attempts: "Too many incorrect codes. For your security, please wait a few minutes before trying \
+                               again.",
+    device_confirm_title: "Allow a device",
+    device_wants_to: Phrase { before: "", after: " on a device wants to:" },
+    device_code_matches: Phrase { before: "Check that your device shows the code ", after: "." },
+    device_warning: "Only approve if you started this on a device that is in front of you. Never approve a code \
+                     that someone sent you.",
+    device_approve: "Approve",
+    device_deny: "Deny",
+    device_approved_title: "Device connected",
+    device_approved_message: "You are all set. Return to your device to continue; you can close this window.",
+    device_denied_title: "Access denied",
+    device_denied_message: "The device was not given access to your account. You can close this window.",
+
     logout_title: "Sign out",
     logout_question: "Do you want to sign out?",
     logout_requested_by: Phrase { before: "", after: " asked to sign you out." },
@@ -122,6 +165,27 @@ pub static FR: Strings = Strings {
     consent_trust: "N’autorisez l’accès que si vous faites confiance à cette application.",
     allow: "Autoriser",
     deny: "Refuser",
+
+    device_title: "Connecter un appareil",
+    device_instructions: "Saisissez le code affiché sur votre appareil.",
+    device_code_label: "Code",
+    device_continue: "Continuer",
+    device_invalid_code: "Ce code n’est pas valide\u{a0}: il a peut-être expiré ou déjà été utilisé. Vérifiez le code \
+                          affiché sur votre appareil et réessayez.",
+    device_too_many_attempts: "Trop de codes incorrects. Pour votre sécurité, veuillez patienter quelques minutes \
+                               avant de réessayer.",
+    device_confirm_title: "Autoriser un appareil",
+    device_wants_to: Phrase { before: "", after: " sur un appareil souhaite\u{a0}:" },
+    device_code_matches: Phrase { before: "Vérifiez que votre appareil affiche le code ", after: "." },
+    device_warning: "N’autorisez que si vous avez lancé cette demande sur un appareil qui se trouve devant vous. \
+                     N’autorisez jamais un code que quelqu’un vous a envoyé.",
+    device_approve: "Autoriser",
+    device_deny: "Refuser",
+    device_approved_title: "Appareil connecté",
+    device_approved_message: "C’est terminé. Retournez sur votre appareil pour continuer\u{a0}; vous pouvez fermer \
+                              cette fenêtre.",
+    device_denied_title: "Accès refusé",
+    device_denied_message: "L’appareil n’a pas obtenu l’accès à votre compte. Vous pouvez fermer cette fenêtre.",
 
     logout_title: "Déconnexion",
     logout_question: "Voulez-vous vous déconnecter\u{a0}?",

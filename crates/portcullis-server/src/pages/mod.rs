@@ -1,11 +1,12 @@
-//! The server-rendered pages: sign-in, consent, logout confirmation, messages, errors and the form post
-//! response mode, in English and French.
+//! The server-rendered pages: sign-in, consent, device verification, logout confirmation, messages, errors and
+//! the form post response mode, in English and French.
 //!
 //! Presentation only: the flow code decides what to show and passes it in a view; this module turns it into a
 //! complete response with the security headers every page needs (security checklist S4). Templates are askama,
 //! which HTML-escapes every value; no template marks a value `|safe`, and a test keeps it that way.
 
 mod csp;
+mod device;
 mod form_post;
 mod i18n;
 mod locale;
@@ -21,6 +22,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 pub use csp::allow_redirect_to;
+pub use device::{
+    DEVICE_VERIFY_PATH, DeviceConfirmView, DeviceEntryView, DeviceOutcome, DeviceProblem, device_confirm, device_done,
+    device_entry,
+};
 pub use form_post::{form_post, form_post_in};
 pub use i18n::{Phrase, Strings};
 pub use locale::Locale;

@@ -90,6 +90,7 @@ fn every_page() -> Vec<(&'static str, Response)> {
         ));
         pages.push(("error", error(StatusCode::BAD_REQUEST, &error_view(locale))));
     }
+    pages.extend(super::device::tests::every_device_page());
     pages
 }
 

@@ -33,6 +33,27 @@ macro_rules! both_databases {
     };
 }
 
+/// Like [`both_databases!`], for a test that states a rule the provider does not meet yet: both runs are
+/// `#[ignore]`d with `reason` (run them with `--run-ignored all`). Remove the `_ignored` once fixed.
+#[macro_export]
+macro_rules! both_databases_ignored {
+    ($name:ident, $body:ident, $reason:literal) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = $reason]
+            async fn sqlite() {
+                super::$body(portcullis_store::test_support::TestDatabase::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = $reason]
+            async fn postgres() {
+                super::$body(portcullis_store::test_support::TestDatabase::postgres().await).await;
+            }
+        }
+    };
+}
+
 pub struct TestProvider {
     pub base: String,
     pub state: AppState,

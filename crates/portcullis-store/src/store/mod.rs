@@ -3,6 +3,7 @@
 
 mod authorizations;
 mod clients;
+mod devices;
 mod keys;
 mod scopes;
 mod sessions;

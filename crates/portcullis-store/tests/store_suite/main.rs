@@ -10,6 +10,7 @@
 mod authorizations;
 mod clients;
 mod database;
+mod devices;
 mod fixtures;
 mod keys_and_sessions;
 mod scopes;
@@ -80,6 +81,16 @@ on_both_databases! {
     tokens::revoke_by_authorization_counts_the_tokens_it_revoked,
     tokens::prune_removes_exactly_the_dead_tokens_authorizations_and_sessions,
     tokens::prune_with_a_zero_batch_size_still_finishes,
+    devices::device_codes_are_recorded_together_and_found_by_their_digests,
+    devices::a_taken_user_code_is_a_conflict_and_leaves_nothing_behind,
+    devices::device_poll_records_the_time_and_grows_the_interval_when_too_fast,
+    devices::concurrent_device_polls_are_each_recorded_once,
+    devices::approving_a_device_code_records_the_consent_and_uses_the_user_code,
+    devices::approving_with_a_remembered_consent_ties_the_device_code_to_it,
+    devices::an_expired_device_code_can_be_neither_approved_nor_denied,
+    devices::denying_a_device_code_revokes_it_and_uses_the_user_code,
+    devices::of_concurrent_answers_exactly_one_wins,
+    devices::expired_device_codes_are_pruned_with_their_user_codes,
     keys_and_sessions::active_keys_are_listed_oldest_first_until_retired,
     keys_and_sessions::duplicate_kid_is_a_conflict,
     keys_and_sessions::session_is_found_until_it_expires,

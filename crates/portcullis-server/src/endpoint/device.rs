@@ -1,0 +1,364 @@
+//! The device authorization grant (RFC 8628), for devices that cannot show a browser: the device asks for codes
+//! at `POST /connect/device` (§3.1–3.2), the user approves at `/connect/verify` in a browser elsewhere (§3.3,
+//! [`verify`]), and the device polls the token endpoint until it gets tokens (§3.4–3.5, [`device_code_grant`]).
+//!
+//! A request is two token rows written together (see `portcullis_core::protocol::device`): the device code,
+//! `inactive` until the user answers, then `valid` (approved) or `revoked` (denied), and `redeemed` once the
+//! device has its tokens; and the user code, `valid` until the user answers with it.
+
+mod attempts;
+pub mod verify;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_core::model::{Client, GrantType, NewToken, Token, TokenStatus, TokenType};
+use portcullis_core::protocol::device::{DeviceCodePayload, PollOutcome, UserCode, UserCodePayload};
+use portcullis_core::protocol::params::Params;
+use portcullis_core::protocol::scope::ScopeSet;
+use portcullis_core::store::StoreError;
+use portcullis_core::{ErrorCode, OAuthError, secret};
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::client_auth::{self, Method};
+use crate::endpoint::token::{active_user, check_content_type, iso, issue_error, live_authorization};
+use crate::error::{ApiError, Channel, store_error};
+use crate::state::AppState;
+use crate::tokens::{self, Grant, Subject, TokenResponse};
+
+pub use verify::verify_routes;
+
+/// RFC 8628 §3.1 device authorization endpoint.
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/connect/device";
+/// RFC 8628 §3.2 `verification_uri`: where the user enters the code.
+pub const VERIFY_PATH: &str = crate::pages::DEVICE_VERIFY_PATH;
+
+/// How many user codes are drawn before giving up when each one collides with a code already stored. One
+/// collision among live codes is already unlikely (20^8 values); several in a row mean something is wrong.
+const USER_CODE_DRAWS: usize = 5;
+
+/// RFC 8628 §3.2 device authorization response.
+#[derive(Clone, Serialize)]
+pub struct DeviceAuthorizationResponse {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: u64,
+    pub interval: u64,
+}
+
+/// Both codes are credentials (the device code gets the tokens, the user code approves a device): a debug print
+/// or a log line must never show them.
+impl std::fmt::Debug for DeviceAuthorizationResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceAuthorizationResponse")
+            .field("device_code", &"[redacted]")
+            .field("user_code", &"[redacted]")
+            .field("verification_uri", &self.verification_uri)
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish()
+    }
+}
+
+/// `POST /connect/device`.
+pub async fn device_authorization(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    match handle(&state, &headers, query.as_deref(), &body).await {
+        Ok(answer) => {
+            let mut response = Json(answer).into_response();
+            // The answer carries the device code, a credential: no cache may keep it (as RFC 6749 §5.1 for tokens).
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<DeviceAuthorizationResponse, ApiError> {
+    check_content_type(headers, "device authorization request")?;
+    // RFC 6749 §2.3.1: the secret "MUST NOT" travel in the request URI, where logs and proxies keep it.
+    if let Some(query) = query
+        && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "client_secret")
+    {
+        return Err(OAuthError::invalid_request(
+            "client_secret was sent in the URL; send it in the Authorization header or the form body",
+        )
+        .into());
+    }
+    let params = Params::parse(body)?;
+    // RFC 8628 §3.1: client_id is "REQUIRED if the client is not authenticating with the authorization server as
+    // described in Section 3.2.1 of [RFC6749]"; confidential clients authenticate as at the token endpoint.
+    let (client, method) = client_auth::authenticate(state, headers, &params).await?;
+    let channel = if method == Method::Basic { Channel::JsonBasic } else { Channel::Json };
+    authorize_device(state, &client, &params).await.map_err(|error| ApiError::json(error).with_channel(channel))
+}
+
+/// RFC 8628 §3.1–3.2 for an authenticated client: checks the grant and the scope, records the two codes, and
+/// answers with them.
+async fn authorize_device(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<DeviceAuthorizationResponse, OAuthError> {
+    // RFC 6749 §5.2 unauthorized_client: "The authenticated client is not authorized to use this authorization
+    // grant type."
+    if !client.permissions.allows_grant(GrantType::DeviceCode) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client {:?} is not allowed the device authorization grant ({}); register the grant for it",
+            client.client_id,
+            GrantType::DeviceCode.as_str()
+        )));
+    }
+    let scopes = requested_scopes(state, client, params)?;
+    let now = state.clock.now();
+    let lifetime = state.settings.tokens.device_code_lifetime;
+    let expires_at = now.saturating_add(Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX)));
+    for _ in 0..USER_CODE_DRAWS {
+        // RFC 8628 §5.2: "As the device code is not displayed to the user and thus there are no usability
+        // considerations on the length, a very high entropy code SHOULD be used": 256 random bits.
+        let device_code = secret::generate().map_err(no_randomness)?;
+        let user_code = UserCode::generate().map_err(no_randomness)?;
+        let (device_row, user_row) = rows(client, &device_code, &user_code, &scopes, now, expires_at)?;
+        match state.store.create_device_codes(device_row, user_row).await {
+            Ok(()) => return Ok(response(state, device_code, &user_code, lifetime)),
+            Err(StoreError::Conflict(what)) => {
+                tracing::info!(what, "a new user code collided with a stored one; drawing another");
+            }
+            Err(error) => return Err(store_error(error)),
+        }
+    }
+    Err(OAuthError::server_error("the provider could not draw a free user code; try again")
+        .with_detail(format!("{USER_CODE_DRAWS} user codes in a row collided with stored ones")))
+}
+
+/// The `scope` parameter, required here, known to the provider and permitted to the client.
+fn requested_scopes(state: &AppState, client: &Client, params: &Params) -> Result<ScopeSet, OAuthError> {
+    // RFC 6749 §3.3: "If the client omits the scope parameter when requesting authorization, the authorization
+    // server MUST either process the request using a pre-defined default value or fail the request indicating an
+    // invalid scope." No default fits every device, so the request fails.
+    let Some(requested) = params.get("scope") else {
+        return Err(OAuthError::invalid_scope(
+            "the scope parameter is required: request the scopes the device needs, e.g. \"openid offline_access\"",
+        ));
+    };
+    let scopes = ScopeSet::parse(requested)?;
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_scope("the scope parameter names no scope"));
+    }
+    scopes.check_known(&state.published().scope_names)?;
+    scopes.check_permitted(client)?;
+    Ok(scopes)
+}
+
+/// The device code's row and the user code's row; they expire together.
+fn rows(
+    client: &Client,
+    device_code: &str,
+    user_code: &UserCode,
+    scopes: &ScopeSet,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<(NewToken, NewToken), OAuthError> {
+    let device_id = secret::new_id();
+    let device_payload = DeviceCodePayload::new(scopes.to_string(), user_code);
+    let user_payload = UserCodePayload { device_code_id: device_id.clone() };
+    let unwritable = |error: serde_json::Error| {
+        OAuthError::server_error("the provider could not record the device authorization")
+            .with_detail(error.to_string())
+    };
+    let device = NewToken {
+        id: device_id,
+        token_type: TokenType::DeviceCode,
+        subject: None,
+        client_id: client.client_id.clone(),
+        authorization_id: None,
+        reference_digest: Some(secret::digest(device_code)),
+        status: TokenStatus::Inactive,
+        created_at: now,
+        expires_at: Some(expires_at),
+        payload: Some(serde_json::to_string(&device_payload).map_err(unwritable)?),
+    };
+    let user = NewToken {
+        id: secret::new_id(),
+        token_type: TokenType::UserCode,
+        reference_digest: Some(user_code.digest()),
+        status: TokenStatus::Valid,
+        payload: Some(serde_json::to_string(&user_payload).map_err(unwritable)?),
+        ..device.clone()
+    };
+    Ok((device, user))
+}
+
+fn response(state: &AppState, device_code: String, user_code: &UserCode, lifetime: u64) -> DeviceAuthorizationResponse {
+    let verification_uri = state.settings.issuer.endpoint(VERIFY_PATH);
+    let mut complete = url::Url::parse(&verification_uri).ok();
+    if let Some(url) = complete.as_mut() {
+        url.query_pairs_mut().append_pair("user_code", &user_code.to_string());
+    }
+    DeviceAuthorizationResponse {
+        device_code,
+        user_code: user_code.to_string(),
+        // RFC 8628 §3.2 verification_uri_complete: "A verification URI that includes the "user_code" [...]
+        // which is designed for non-textual transmission" (a QR code).
+        verification_uri_complete: complete
+            .map(String::from)
+            .unwrap_or_else(|| format!("{verification_uri}?user_code={}", user_code.normalized())),
+        verification_uri,
+        expires_in: lifetime,
+        interval: portcullis_core::protocol::device::DEFAULT_INTERVAL,
+    }
+}
+
+/// The token-endpoint grant `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4–3.5), for a client
+/// the token endpoint has authenticated and found permitted the grant.
+pub async fn device_code_grant(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    // RFC 8628 §3.4: device_code is "REQUIRED. The device verification code, "device_code" from the device
+    // authorization response".
+    let presented = params.require("device_code")?;
+    let now = state.clock.now();
+    let unknown =
+        || OAuthError::invalid_grant("the device code is unknown; start again with a new device authorization request");
+    let mut row =
+        state.store.find_token_by_digest(&secret::digest(presented)).await.map_err(store_error)?.ok_or_else(unknown)?;
+    if row.token_type != TokenType::DeviceCode {
+        return Err(unknown());
+    }
+    // Checklist D1: a device code is bound to the client that asked for it, like an authorization code
+    // (RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated confidential client").
+    if row.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(format!(
+            "the device code was issued to another client than {:?}",
+            client.client_id
+        )));
+    }
+    // The interval is enforced while the request is pending only: slow_down is "a variant of
+    // authorization_pending" (RFC 8628 §3.5), so the poll that follows the user's answer gets it whatever its
+    // timing, and polls racing for an approved code are settled by the redemption below, not by the clock.
+    if row.status == TokenStatus::Inactive && !row.is_expired(now) {
+        match state.store.record_device_poll(&row.id, now).await.map_err(store_error)? {
+            // RFC 8628 §3.5 authorization_pending: "The authorization request is still pending as the end user
+            // hasn't yet completed the user-interaction steps".
+            PollOutcome::Pending { interval } => {
+                return Err(OAuthError::new(
+                    ErrorCode::AuthorizationPending,
+                    format!("the user has not answered yet; poll again in {interval} seconds"),
+                ));
+            }
+            // RFC 8628 §3.5 slow_down: "the interval MUST be increased by 5 seconds for this and all subsequent
+            // requests."
+            PollOutcome::SlowDown { interval } => {
+                return Err(OAuthError::new(
+                    ErrorCode::SlowDown,
+                    format!(
+                        "polled faster than the interval; wait at least {interval} seconds between requests from \
+                         now on (RFC 8628 section 3.5)"
+                    ),
+                ));
+            }
+            // The user answered between the read and the poll: answer from the row as it is now.
+            PollOutcome::NotPending => {
+                row = state.store.find_token(&row.id).await.map_err(store_error)?.ok_or_else(unknown)?;
+            }
+        }
+    }
+    match row.status {
+        // RFC 8628 §3.4 defers to RFC 6749 §5.2: invalid_grant when the grant "is invalid, expired, revoked [...]".
+        // Not treated as a theft that revokes the tokens, unlike a replayed authorization code: the device code
+        // only ever travels between the device and this endpoint, so a second poll is the device retrying after
+        // a lost answer, and revoking would take the tokens from the very device it is.
+        TokenStatus::Redeemed => Err(already_used()),
+        // RFC 8628 §3.5 access_denied: "The authorization request was denied."
+        TokenStatus::Revoked => Err(denied(&row)),
+        // RFC 8628 §3.5 expired_token: "The "device_code" has expired, and the device authorization session has
+        // concluded."
+        _ if row.is_expired(now) => Err(OAuthError::new(
+            ErrorCode::ExpiredToken,
+            format!(
+                "the device code expired at {}; start again with a new device authorization request",
+                iso(row.expires_at)
+            ),
+        )),
+        // Only reachable if an answer was undone between two reads; the request is pending again.
+        TokenStatus::Inactive => {
+            Err(OAuthError::new(ErrorCode::AuthorizationPending, "the user has not answered yet; poll again later"))
+        }
+        TokenStatus::Valid => redeem(state, client, &row, now).await,
+    }
+}
+
+fn no_randomness(error: impl std::fmt::Display) -> OAuthError {
+    OAuthError::server_error("no randomness available").with_detail(error.to_string())
+}
+
+fn already_used() -> OAuthError {
+    OAuthError::invalid_grant(
+        "the device code was already used to obtain tokens; it is single-use, start a new device authorization \
+         request for more",
+    )
+}
+
+fn denied(row: &Token) -> OAuthError {
+    let description = match row.authorization_id {
+        None => "the user denied the device authorization request; start a new one if the user wants to try again",
+        Some(_) => "the user's consent for this device was revoked before the device collected its tokens",
+    };
+    OAuthError::access_denied(description)
+}
+
+/// The one state change: of concurrent polls of an approved code, exactly one redeems it (checklist C2, for
+/// device codes).
+async fn redeem(
+    state: &AppState,
+    client: &Client,
+    row: &Token,
+    now: OffsetDateTime,
+) -> Result<TokenResponse, OAuthError> {
+    let unreadable = || {
+        OAuthError::server_error("the provider could not read what it recorded for this device code")
+            .with_detail(format!("device code {} has an unreadable payload", row.id))
+    };
+    let payload: DeviceCodePayload =
+        serde_json::from_str(row.payload.as_deref().unwrap_or_default()).map_err(|_| unreadable())?;
+    let scopes = ScopeSet::parse(&payload.scope).map_err(|_| unreadable())?;
+    if !state.store.redeem_token(&row.id, now).await.map_err(store_error)? {
+        return Err(already_used());
+    }
+    let user = active_user(state, row.subject.as_deref()).await?;
+    let authorization_id = live_authorization(state, row.authorization_id.as_deref()).await?;
+    let grant = Grant {
+        client,
+        subject: Subject::User(&user),
+        authorization_id,
+        issue_refresh_token: scopes.contains("offline_access")
+            && client.permissions.allows_grant(GrantType::RefreshToken),
+        issue_id_token: scopes.contains("openid"),
+        scopes,
+        // No authorization request, so no nonce to echo.
+        nonce: None,
+        auth_time: payload.auth_time,
+        // The device is not part of the browser session the user approved from: signing out of that browser
+        // must not sign the device out, so its tokens name no session.
+        sid: None,
+        previous_refresh_token_id: None,
+    };
+    tokens::issue(state, grant).await.map_err(issue_error)
+}
