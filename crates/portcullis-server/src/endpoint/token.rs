@@ -171,7 +171,9 @@ async fn authorization_code(state: &AppState, client: &Client, params: &Params) 
         sid: payload.sid,
         previous_refresh_token_id: None,
     };
-    tokens::issue(state, grant).await.map_err(issue_error)
+    let response = tokens::issue(state, grant).await.map_err(issue_error)?;
+    revoke_if_replayed(state, &row).await?;
+    Ok(response)
 }
 
 /// The row behind a code or refresh token a client presents, of that type and issued to that client.
@@ -237,6 +239,16 @@ async fn refresh_token(state: &AppState, client: &Client, params: &Params) -> Re
         }
         None => granted,
     };
+    // Who and what the token stands for is checked before it is spent: a refresh refused because the account
+    // is locked must leave the token usable once the lock ends.
+    let user = active_user(state, row.subject.as_deref()).await?;
+    // Checklist F5: credentials changed since the token was issued.
+    if payload.security_stamp.as_deref().is_some_and(|stamp| stamp != user.security_stamp) {
+        return Err(OAuthError::invalid_grant(
+            "the user's credentials changed since this refresh token was issued; sign in again",
+        ));
+    }
+    let authorization_id = live_authorization(state, row.authorization_id.as_deref()).await?;
     match row.status {
         TokenStatus::Valid => {
             if !state.store.redeem_token(&row.id, now).await.map_err(store_error)? {
@@ -250,14 +262,6 @@ async fn refresh_token(state: &AppState, client: &Client, params: &Params) -> Re
             return Err(OAuthError::invalid_grant("the refresh token was revoked; sign in again"));
         }
     }
-    let user = active_user(state, row.subject.as_deref()).await?;
-    // Checklist F5: credentials changed since the token was issued.
-    if payload.security_stamp.as_deref().is_some_and(|stamp| stamp != user.security_stamp) {
-        return Err(OAuthError::invalid_grant(
-            "the user's credentials changed since this refresh token was issued; sign in again",
-        ));
-    }
-    let authorization_id = live_authorization(state, row.authorization_id.as_deref()).await?;
     let grant = Grant {
         client,
         subject: Subject::User(&user),
@@ -270,7 +274,25 @@ async fn refresh_token(state: &AppState, client: &Client, params: &Params) -> Re
         sid: payload.sid,
         previous_refresh_token_id: Some(row.id.clone()),
     };
-    tokens::issue(state, grant).await.map_err(issue_error)
+    let response = tokens::issue(state, grant).await.map_err(issue_error)?;
+    revoke_if_replayed(state, &row).await?;
+    Ok(response)
+}
+
+/// A replay detected while this request was issuing (a parallel use of the same code or refresh token) revoked
+/// the authorization's tokens, possibly before ours were written: the presented row, revoked with them, tells.
+/// Then ours are revoked too. The answer still goes out — exactly one of the racing requests succeeds
+/// (checklist C2) — but what it carries is already dead (C1, F1).
+async fn revoke_if_replayed(state: &AppState, row: &Token) -> Result<(), OAuthError> {
+    let current = state.store.find_token(&row.id).await.map_err(store_error)?;
+    if current.is_some_and(|current| current.status != TokenStatus::Revoked) {
+        return Ok(());
+    }
+    if let Some(authorization_id) = &row.authorization_id {
+        let count = state.store.revoke_tokens_by_authorization(authorization_id).await.map_err(store_error)?;
+        tracing::warn!(token = %row.id, revoked = count, "replayed while issuing; the new tokens are revoked too");
+    }
+    Ok(())
 }
 
 /// The rotation leeway (checklist F1, F2): a refresh token rotated moments ago may be used again — two tabs
@@ -281,12 +303,14 @@ async fn check_reuse(state: &AppState, row: &Token, now: OffsetDateTime) -> Resu
     let within_leeway = row.redeemed_at.is_some_and(|at| now < at + leeway);
     if within_leeway && let Some(authorization_id) = &row.authorization_id {
         let siblings = state.store.list_tokens_of_authorization(authorization_id).await.map_err(store_error)?;
-        let successor_unused = siblings.iter().any(|token| {
+        // The successor may not be recorded yet (the other tab's request is still issuing it): what matters is
+        // that no successor was itself used or revoked.
+        let successor_used = siblings.iter().any(|token| {
             token.token_type == TokenType::RefreshToken
-                && token.status == TokenStatus::Valid
+                && matches!(token.status, TokenStatus::Redeemed | TokenStatus::Revoked)
                 && RefreshTokenPayload::read(token).ok().and_then(|p| p.previous).as_deref() == Some(row.id.as_str())
         });
-        if successor_unused {
+        if !successor_used {
             return Ok(());
         }
     }
