@@ -233,3 +233,39 @@ fn port_in_use_is_named() {
     let output = ws.run(&["serve", "--demo", "--listen", &address]);
     assert_fails_with(&output, &address);
 }
+
+/// `portcullis prune` runs the clean-up once and reports what it deleted: a token dead for longer than the
+/// threshold goes, a live one stays.
+#[tokio::test]
+async fn prune_deletes_dead_tokens_and_reports_counts() {
+    use portcullis_core::model::{NewToken, TokenStatus, TokenType};
+    let ws = Workspace::new();
+    assert!(ws.run(&["seed", "--demo"]).status.success());
+    let url = format!("sqlite://{}", ws.dir.path().join("portcullis.db").display());
+    let database = portcullis_store::Database::open(&url).await.unwrap();
+    let now = portcullis_core::Clock::now(&portcullis_core::SystemClock);
+    let token = |id: &str, expires_at: time::OffsetDateTime| NewToken {
+        id: id.into(),
+        token_type: TokenType::AccessToken,
+        subject: None,
+        client_id: "consoleclient".into(),
+        authorization_id: None,
+        reference_digest: None,
+        status: TokenStatus::Valid,
+        created_at: expires_at - time::Duration::hours(1),
+        expires_at: Some(expires_at),
+        payload: None,
+    };
+    let store = database.store();
+    store.create_token(token("dead", now - time::Duration::days(30))).await.unwrap();
+    store.create_token(token("live", now + time::Duration::hours(1))).await.unwrap();
+    database.close().await;
+
+    let output = ws.run(&["prune"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "pruned 1 tokens and 0 authorizations");
+    let database = portcullis_store::Database::open(&url).await.unwrap();
+    assert!(database.store().find_token("dead").await.unwrap().is_none());
+    assert!(database.store().find_token("live").await.unwrap().is_some());
+    database.close().await;
+}

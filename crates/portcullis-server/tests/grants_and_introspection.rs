@@ -190,3 +190,74 @@ async fn rfc8628_3_5_token_endpoint_answers_authorization_pending(db: TestDataba
     assert!(discovery["grant_types_supported"].as_array().unwrap().contains(&Value::from(grant)));
 }
 both_databases!(device_polling, rfc8628_3_5_token_endpoint_answers_authorization_pending);
+
+/// The race: 50 parallel redemptions of one refresh token. With no reuse leeway exactly one succeeds
+/// and every other is a replay (checklist F1, F3), which revokes the whole sign-in, the winner's new tokens too.
+async fn checklist_f3_fifty_parallel_refreshes_without_leeway_succeed_once(db: TestDatabase) {
+    seed_demo(&db).await;
+    let provider = TestProvider::start_with(&db, |mut config| {
+        config.tokens.refresh_token_reuse_leeway = 0;
+        config
+    })
+    .await;
+    let (_, issued) = post(
+        &provider,
+        "/connect/token",
+        Some(CONSOLE),
+        &[
+            ("grant_type", "password"),
+            ("username", "bob"),
+            ("password", "Demo-Passw0rd!"),
+            ("scope", "openid offline_access"),
+        ],
+    )
+    .await;
+    let refresh = issued["refresh_token"].as_str().unwrap().to_string();
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (url, refresh) = (provider.url("/connect/token"), refresh.clone());
+        requests.spawn(async move {
+            let response = http()
+                .post(url)
+                .basic_auth(CONSOLE.0, Some(CONSOLE.1))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        });
+    }
+    let mut winners = Vec::new();
+    while let Some(answer) = requests.join_next().await {
+        let (status, body) = answer.unwrap();
+        if status == 200 {
+            winners.push(body);
+        } else {
+            assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one rotation may succeed");
+    let (_, active) = introspect(&provider, API, winners[0]["access_token"].as_str().unwrap()).await;
+    assert_eq!(active, json!({ "active": false }), "the replays revoked the sign-in, the winner's tokens included");
+}
+both_databases!(parallel_refreshes, checklist_f3_fifty_parallel_refreshes_without_leeway_succeed_once);
+
+/// Checklist V2: when the database fails, revocation answers 503, never a 200 that did not happen.
+async fn checklist_v2_storage_failure_during_revocation_is_503(db: TestDatabase) {
+    seed_demo(&db).await;
+    let provider = TestProvider::start(&db).await;
+    let (_, issued) = post(
+        &provider,
+        "/connect/token",
+        Some(CONSOLE),
+        &[("grant_type", "client_credentials"), ("scope", "dataEventRecords")],
+    )
+    .await;
+    db.database().close().await;
+    let (status, body) =
+        post(&provider, "/connect/revoke", Some(CONSOLE), &[("token", issued["access_token"].as_str().unwrap())]).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+}
+both_databases!(revocation_storage_failure, checklist_v2_storage_failure_during_revocation_is_503);
