@@ -178,9 +178,9 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        // Environment variables are flat (`PORTCULLIS_DATABASE_URL`); `PORTCULLIS_CONFIG` names the file and
-        // is not a key.
-        figment = figment.merge(Env::prefixed("PORTCULLIS_").ignore(&["config"]).split("__"));
+        // Environment variables are flat (`PORTCULLIS_DATABASE_URL`, sections with `__`). `PORTCULLIS_CONFIG`
+        // names the file and `PORTCULLIS_TEST_POSTGRES_URL` the tests' database server: neither is a key.
+        figment = figment.merge(Env::prefixed("PORTCULLIS_").ignore(&["config", "test_postgres_url"]).split("__"));
         let mut config: Config = figment.extract().map_err(|error| ConfigError::Parse(describe(&error)))?;
         if let Some(dir) = &overrides.data_dir {
             config.data_dir = dir.clone();
