@@ -9,10 +9,9 @@
 mod attempts;
 pub mod verify;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::model::{Client, GrantType, NewToken, Token, TokenStatus, TokenType};
 use portcullis_core::protocol::device::{DeviceCodePayload, PollOutcome, UserCode, UserCodePayload};
@@ -23,9 +22,8 @@ use portcullis_core::{ErrorCode, OAuthError, secret};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::client_auth::{self, Method};
-use crate::endpoint::token::{active_user, check_content_type, iso, issue_error, live_authorization};
-use crate::error::{ApiError, Channel, store_error};
+use crate::endpoint::token::{active_user, authenticated_form, iso, issue_error, live_authorization, no_store_json};
+use crate::error::{ApiError, store_error};
 use crate::state::AppState;
 use crate::tokens::{self, Grant, Subject, TokenResponse};
 
@@ -73,13 +71,8 @@ pub async fn device_authorization(
     body: Bytes,
 ) -> Response {
     match handle(&state, &headers, query.as_deref(), &body).await {
-        Ok(answer) => {
-            let mut response = Json(answer).into_response();
-            // The answer carries the device code, a credential: no cache may keep it (as RFC 6749 §5.1 for tokens).
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            response
-        }
+        // The answer carries the device code, a credential: no cache may keep it (as RFC 6749 §5.1 for tokens).
+        Ok(answer) => no_store_json(answer),
         Err(error) => error.into_response(),
     }
 }
@@ -90,21 +83,10 @@ async fn handle(
     query: Option<&str>,
     body: &[u8],
 ) -> Result<DeviceAuthorizationResponse, ApiError> {
-    check_content_type(headers, "device authorization request")?;
-    // RFC 6749 §2.3.1: the secret "MUST NOT" travel in the request URI, where logs and proxies keep it.
-    if let Some(query) = query
-        && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "client_secret")
-    {
-        return Err(OAuthError::invalid_request(
-            "client_secret was sent in the URL; send it in the Authorization header or the form body",
-        )
-        .into());
-    }
-    let params = Params::parse(body)?;
     // RFC 8628 §3.1: client_id is "REQUIRED if the client is not authenticating with the authorization server as
     // described in Section 3.2.1 of [RFC6749]"; confidential clients authenticate as at the token endpoint.
-    let (client, method) = client_auth::authenticate(state, headers, &params).await?;
-    let channel = if method == Method::Basic { Channel::JsonBasic } else { Channel::Json };
+    let (params, client, channel) =
+        authenticated_form(state, headers, query, body, "device authorization request").await?;
     authorize_device(state, &client, &params).await.map_err(|error| ApiError::json(error).with_channel(channel))
 }
 

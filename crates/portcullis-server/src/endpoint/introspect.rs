@@ -1,10 +1,9 @@
 //! `POST /connect/introspect` (RFC 7662) and `POST /connect/revoke` (RFC 7009): what a token is, and ending
 //! it. Both require an authenticated client, and a client may only see or end tokens that concern it.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::OAuthError;
 use portcullis_core::model::{Client, Token, TokenStatus};
@@ -12,6 +11,7 @@ use portcullis_core::protocol::params::Params;
 use serde_json::{Map, Value, json};
 
 use crate::client_auth::{self, Method};
+use crate::endpoint::token::no_store_json;
 use crate::error::{ApiError, Channel, store_error};
 use crate::state::AppState;
 use crate::tokens::{self, RefreshTokenPayload, ResolveError};
@@ -83,15 +83,9 @@ fn concerns(found: &Found, client: &Client) -> bool {
     }
 }
 
-fn no_store(value: Value) -> Response {
-    let mut response = Json(value).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match introspection(&state, &headers, &body).await {
-        Ok(answer) => no_store(answer),
+        Ok(answer) => no_store_json(answer),
         Err(error) => error.into_response(),
     }
 }
@@ -157,7 +151,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     match revocation(&state, &headers, &body).await {
         // RFC 7009 §2.2: "The authorization server responds with HTTP status code 200 if the token has been
         // revoked successfully or if the client submitted an invalid token."
-        Ok(()) => no_store(json!({})),
+        Ok(()) => no_store_json(json!({})),
         Err(error) => error.into_response(),
     }
 }

@@ -28,24 +28,29 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     match handle(&state, &headers, query.as_deref(), &body).await {
-        Ok(response) => {
-            let mut response = Json(response).into_response();
-            // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache" on every response with tokens.
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            response
-        }
+        Ok(response) => no_store_json(response),
         Err(error) => error.into_response(),
     }
 }
 
-async fn handle(
+/// A JSON answer that carries credentials. RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
+pub(crate) fn no_store_json(value: impl serde::Serialize) -> Response {
+    let mut response = Json(value).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// A client's POST to an endpoint that takes client credentials: a form, no secret in the URL, and the client
+/// authenticated. Returns the parameters, the client and how to report its errors.
+pub(crate) async fn authenticated_form(
     state: &AppState,
     headers: &HeaderMap,
     query: Option<&str>,
     body: &[u8],
-) -> Result<TokenResponse, ApiError> {
-    check_content_type(headers, "token request")?;
+    what: &str,
+) -> Result<(Params, Client, Channel), ApiError> {
+    check_content_type(headers, what)?;
     // RFC 6749 §2.3.1: the secret "MUST NOT" travel in the request URI, where logs and proxies keep it.
     if let Some(query) = query
         && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "client_secret")
@@ -58,6 +63,16 @@ async fn handle(
     let params = Params::parse(body)?;
     let (client, method) = client_auth::authenticate(state, headers, &params).await?;
     let channel = if method == Method::Basic { Channel::JsonBasic } else { Channel::Json };
+    Ok((params, client, channel))
+}
+
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<TokenResponse, ApiError> {
+    let (params, client, channel) = authenticated_form(state, headers, query, body, "token request").await?;
     let grant_type = params.require("grant_type").map_err(|e| ApiError::json(e).with_channel(channel))?;
     let result = match GrantType::parse(grant_type) {
         None => Err(OAuthError::unsupported_grant_type(format!(
