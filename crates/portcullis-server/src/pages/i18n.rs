@@ -88,7 +88,7 @@ pub struct Strings {
 pub static EN: Strings = Strings {
     login_title: "Sign in",
     login_continue_to: Phrase { before: "to continue to ", after: "" },
-    username: "Username",
+    username: "Username or email",
     password: "Password",
     sign_in: "Sign in",
     invalid_credentials: "The username or password is incorrect. Please try again.",
@@ -151,7 +151,7 @@ pub static EN: Strings = Strings {
 pub static FR: Strings = Strings {
     login_title: "Connexion",
     login_continue_to: Phrase { before: "pour continuer vers ", after: "" },
-    username: "Nom d’utilisateur",
+    username: "Nom d’utilisateur ou e-mail",
     password: "Mot de passe",
     sign_in: "Se connecter",
     invalid_credentials: "Le nom d’utilisateur ou le mot de passe est incorrect. Veuillez réessayer.",

@@ -149,7 +149,7 @@ async fn login_in_english() {
     let html = body(response).await;
     assert!(html.contains(r#"<html lang="en">"#));
     assert!(html.contains("<title>Sign in</title>"));
-    assert!(html.contains(r#"<label for="username">Username</label>"#));
+    assert!(html.contains(r#"<label for="username">Username or email</label>"#));
     assert!(html.contains(r#"<label for="password">Password</label>"#));
     assert!(html.contains(r#"to continue to <strong class="client">Angular demo</strong>"#), "{html}");
 }
@@ -159,7 +159,7 @@ async fn login_in_french() {
     let html = body(login(&login_view(Locale::Fr))).await;
     assert!(html.contains(r#"<html lang="fr">"#));
     assert!(html.contains("<title>Connexion</title>"));
-    assert!(html.contains(r#"<label for="username">Nom d’utilisateur</label>"#));
+    assert!(html.contains(r#"<label for="username">Nom d’utilisateur ou e-mail</label>"#));
     assert!(html.contains(r#"<label for="password">Mot de passe</label>"#));
     assert!(html.contains(">Se connecter</button>"));
     assert!(html.contains(r#"pour continuer vers <strong class="client">Angular demo</strong>"#));
