@@ -68,6 +68,8 @@ async fn fixture(
             .await
             .unwrap();
     }
+    // The provider publishes scopes from a snapshot; take the ones just created.
+    state.refresh().await.unwrap();
     let scope_names: Vec<String> = ALL_SCOPES.split(' ').map(str::to_owned).collect();
     let client = store
         .create_client(

@@ -39,13 +39,12 @@ pub async fn issue(state: &AppState, grant: Grant<'_>) -> Result<TokenResponse, 
     let now = whole_seconds(state.clock.now());
     let settings = &state.settings;
 
-    let names: Vec<String> = grant.scopes.iter().map(str::to_owned).collect();
-    let scopes = state.store.find_scopes(&names).await?;
-    let audiences = audiences(&scopes, &grant.scopes);
-
     // The keyring guard is released before any await below: it is a snapshot meant to be held briefly.
     let (access, refresh, id) = {
         let published = state.published();
+        // Scopes and their resources come from the published snapshot, not a query per issuance: a scope
+        // changed in the store reaches tokens with the next refresh of the snapshot (at most a minute).
+        let audiences = audiences(&published.scopes, &grant.scopes);
         let keyring = &published.keyring;
         let access = access_token(keyring, settings, &grant, audiences, now)?;
         let refresh = if grant.issue_refresh_token { Some(refresh_token(settings, &grant, now)?) } else { None };
