@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::model::{
-    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Scope, Session, StoredKey,
-    Token, TokenStatus, User,
+    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Presented, Scope, Session,
+    StoredKey, Token, TokenStatus, User,
 };
 use crate::protocol::device::PollOutcome;
 
@@ -100,9 +100,30 @@ pub trait AuthorizationStore: Send + Sync {
     async fn revoke_authorizations_of_subject(&self, subject: &str) -> StoreResult<u64>;
 }
 
+/// The rows of one token response and the state change they depend on, written as one transaction: all of
+/// it or none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantWrite {
+    /// A presented token (code, refresh token, device code) that must still be `valid`; it becomes
+    /// `redeemed` at [`GrantWrite::now`]. When it is not valid any more (another request spent it), nothing
+    /// is written.
+    pub spend: Option<String>,
+    /// A consent created for this one grant (client credentials, password), which the tokens refer to.
+    pub authorization: Option<NewAuthorization>,
+    /// The tokens of the response (access token, refresh token, ID token).
+    pub tokens: Vec<NewToken>,
+    pub now: OffsetDateTime,
+}
+
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     async fn create_token(&self, token: NewToken) -> StoreResult<Token>;
+    /// Finds the token a client presents (by the digest of its value) with the user its subject names and the
+    /// authorization it is tied to, in one read: what a grant needs to decide.
+    async fn find_presented(&self, reference_digest: &str) -> StoreResult<Option<Presented>>;
+    /// Writes a token response atomically (see [`GrantWrite`]). Returns `false`, having written nothing, when
+    /// the token to spend was no longer valid. A failure part-way leaves nothing behind either.
+    async fn record_grant(&self, write: GrantWrite) -> StoreResult<bool>;
     async fn find_token(&self, id: &str) -> StoreResult<Option<Token>>;
     /// Finds a token by the digest of the value handed out.
     async fn find_token_by_digest(&self, reference_digest: &str) -> StoreResult<Option<Token>>;

@@ -8,7 +8,7 @@
 
 use portcullis_core::model::{
     AccessTokenFormat, Authorization, AuthorizationKind, AuthorizationStatus, Client, ClientType, ConsentType, KeyUse,
-    Permissions, Scope, Session, StoredKey, Token, TokenStatus, TokenType, User,
+    Permissions, Presented, Scope, Session, StoredKey, Token, TokenStatus, TokenType, User,
 };
 use portcullis_core::store::{StoreError, StoreResult};
 use serde::Serialize;
@@ -340,6 +340,116 @@ impl TryFrom<SessionRow> for Session {
             subject: row.subject,
         })
     }
+}
+
+/// One row of `find_presented`'s join: the token, its user's columns (`user_…`), one of the user's roles, and
+/// its authorization's columns (`authz_…`). The user and authorization columns are null when there is none;
+/// a user with several roles gives one row per role.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PresentedRow {
+    #[sqlx(flatten)]
+    token: TokenRow,
+    user_id: Option<String>,
+    user_username: Option<String>,
+    user_normalized_username: Option<String>,
+    user_name: Option<String>,
+    user_email: Option<String>,
+    user_normalized_email: Option<String>,
+    user_email_confirmed: Option<bool>,
+    user_phone: Option<String>,
+    user_phone_confirmed: Option<bool>,
+    user_password_hash: Option<String>,
+    user_security_stamp: Option<String>,
+    user_lockout_end: Option<i64>,
+    user_failed_count: Option<i64>,
+    user_disabled: Option<bool>,
+    user_created_at: Option<i64>,
+    role_name: Option<String>,
+    authz_id: Option<String>,
+    authz_subject: Option<String>,
+    authz_client_id: Option<String>,
+    authz_status: Option<String>,
+    authz_kind: Option<String>,
+    authz_scopes: Option<String>,
+    authz_created_at: Option<i64>,
+}
+
+/// The join behind `find_presented`, without its `WHERE`: roles sorted so a user's roles read in one order.
+macro_rules! presented_query {
+    ($where:literal) => {
+        concat!(
+            "SELECT t.id, t.token_type, t.subject, t.client_id, t.authorization_id, t.reference_digest, t.status, \
+             t.created_at, t.expires_at, t.redeemed_at, t.payload, \
+             u.id AS user_id, u.username AS user_username, u.normalized_username AS user_normalized_username, \
+             u.name AS user_name, u.email AS user_email, u.normalized_email AS user_normalized_email, \
+             u.email_confirmed AS user_email_confirmed, u.phone AS user_phone, \
+             u.phone_confirmed AS user_phone_confirmed, u.password_hash AS user_password_hash, \
+             u.security_stamp AS user_security_stamp, u.lockout_end AS user_lockout_end, \
+             u.failed_count AS user_failed_count, u.disabled AS user_disabled, u.created_at AS user_created_at, \
+             r.name AS role_name, \
+             a.id AS authz_id, a.subject AS authz_subject, a.client_id AS authz_client_id, \
+             a.status AS authz_status, a.kind AS authz_kind, a.scopes AS authz_scopes, \
+             a.created_at AS authz_created_at \
+             FROM tokens t \
+             LEFT JOIN users u ON u.id = t.subject \
+             LEFT JOIN user_roles ur ON ur.user_id = u.id \
+             LEFT JOIN roles r ON r.id = ur.role_id \
+             LEFT JOIN authorizations a ON a.id = t.authorization_id ",
+            $where,
+            " ORDER BY r.name"
+        )
+    };
+}
+pub(crate) use presented_query;
+
+/// A column the schema declares `NOT NULL`, read through a left join: null only if the joined row is absent,
+/// which the caller has ruled out.
+fn joined<T>(value: Option<T>, column: &str) -> StoreResult<T> {
+    value.ok_or_else(|| StoreError::Other(format!("{column} is null in a joined row that exists")))
+}
+
+/// Folds the rows of one presented token (one per role of its user) into the token, user and authorization.
+pub fn into_presented(rows: Vec<PresentedRow>) -> StoreResult<Option<Presented>> {
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else { return Ok(None) };
+    let roles: Vec<String> =
+        std::iter::once(first.role_name.clone()).chain(rows.map(|row| row.role_name)).flatten().collect();
+    let user = match first.user_id {
+        None => None,
+        Some(id) => Some(
+            UserRow {
+                id,
+                username: joined(first.user_username, "users.username")?,
+                normalized_username: joined(first.user_normalized_username, "users.normalized_username")?,
+                name: first.user_name,
+                email: first.user_email,
+                normalized_email: first.user_normalized_email,
+                email_confirmed: joined(first.user_email_confirmed, "users.email_confirmed")?,
+                phone: first.user_phone,
+                phone_confirmed: joined(first.user_phone_confirmed, "users.phone_confirmed")?,
+                password_hash: joined(first.user_password_hash, "users.password_hash")?,
+                security_stamp: joined(first.user_security_stamp, "users.security_stamp")?,
+                lockout_end: first.user_lockout_end,
+                failed_count: joined(first.user_failed_count, "users.failed_count")?,
+                disabled: joined(first.user_disabled, "users.disabled")?,
+                created_at: joined(first.user_created_at, "users.created_at")?,
+            }
+            .into_user(roles)?,
+        ),
+    };
+    let authorization = match first.authz_id {
+        None => None,
+        Some(id) => Some(Authorization::try_from(AuthorizationRow {
+            id,
+            subject: joined(first.authz_subject, "authorizations.subject")?,
+            client_id: joined(first.authz_client_id, "authorizations.client_id")?,
+            status: joined(first.authz_status, "authorizations.status")?,
+            kind: joined(first.authz_kind, "authorizations.kind")?,
+            scopes: joined(first.authz_scopes, "authorizations.scopes")?,
+            created_at: joined(first.authz_created_at, "authorizations.created_at")?,
+        })?),
+    };
+    Ok(Some(Presented { token: Token::try_from(first.token)?, user, authorization }))
 }
 
 /// Converts every row, failing on the first that does not parse.

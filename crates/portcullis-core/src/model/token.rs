@@ -1,5 +1,7 @@
 use time::OffsetDateTime;
 
+use super::{Authorization, User};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenType {
     AuthorizationCode,
@@ -105,4 +107,15 @@ pub struct NewToken {
     pub created_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
     pub payload: Option<String>,
+}
+
+/// A token presented back to the provider (a code, a refresh token, a device code) with the user it names and
+/// the consent it hangs off, as the grants need them: the store reads all three together, in one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented {
+    pub token: Token,
+    /// The user named by the token's subject, when one exists with that id.
+    pub user: Option<User>,
+    /// The authorization (consent) the token is tied to, when it still exists.
+    pub authorization: Option<Authorization>,
 }

@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
+use crate::protocol::scope::ScopeSet;
 use crate::secret;
 
 /// RFC 8628 §6.1: "Further removing vowels to avoid randomly creating words results in the base 20 character
@@ -96,8 +97,8 @@ impl fmt::Debug for UserCode {
 /// What a device code's row remembers (its `payload`, as JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCodePayload {
-    /// The requested scopes, space-separated, already checked against the client's permissions.
-    pub scope: String,
+    /// The requested scopes, already checked against the client's permissions.
+    pub scope: ScopeSet,
     /// Seconds the device must wait between polls; grows by [`SLOW_DOWN_STEP`] at every `slow_down`.
     pub interval: u64,
     /// The digest of the user code issued with it (the user code's row holds the same digest).
@@ -124,7 +125,7 @@ pub enum PollOutcome {
 
 impl DeviceCodePayload {
     /// A new device code's payload.
-    pub fn new(scope: String, user_code: &UserCode) -> Self {
+    pub fn new(scope: ScopeSet, user_code: &UserCode) -> Self {
         Self {
             scope,
             interval: DEFAULT_INTERVAL,
@@ -207,7 +208,7 @@ mod tests {
     }
 
     fn payload() -> DeviceCodePayload {
-        DeviceCodePayload::new("openid".into(), &UserCode::parse("WDJBMJHT").unwrap())
+        DeviceCodePayload::new(ScopeSet::parse("openid").unwrap(), &UserCode::parse("WDJBMJHT").unwrap())
     }
 
     #[test]

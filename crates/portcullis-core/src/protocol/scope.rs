@@ -143,6 +143,21 @@ impl fmt::Display for ScopeSet {
     }
 }
 
+/// Stored (in token payloads) as the space-delimited string; a stored value that no longer parses is refused
+/// when read, so a damaged payload is caught where it is read.
+impl serde::Serialize for ScopeSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ScopeSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(|error| serde::de::Error::custom(error.description))
+    }
+}
+
 impl fmt::Debug for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.iter()).finish()

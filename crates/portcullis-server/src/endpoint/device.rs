@@ -157,7 +157,7 @@ fn rows(
     expires_at: OffsetDateTime,
 ) -> Result<(NewToken, NewToken), OAuthError> {
     let device_id = secret::new_id();
-    let device_payload = DeviceCodePayload::new(scopes.to_string(), user_code);
+    let device_payload = DeviceCodePayload::new(scopes.clone(), user_code);
     let user_payload = UserCodePayload { device_code_id: device_id.clone() };
     let unwritable = |error: serde_json::Error| {
         OAuthError::server_error("the provider could not record the device authorization")
@@ -320,7 +320,7 @@ async fn redeem(
     };
     let payload: DeviceCodePayload =
         serde_json::from_str(row.payload.as_deref().unwrap_or_default()).map_err(|_| unreadable())?;
-    let scopes = ScopeSet::parse(&payload.scope).map_err(|_| unreadable())?;
+    let scopes = payload.scope;
     if !state.store.redeem_token(&row.id, now).await.map_err(store_error)? {
         return Err(already_used());
     }

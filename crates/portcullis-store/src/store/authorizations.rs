@@ -6,37 +6,37 @@ use super::SqlStore;
 use crate::backend::{Backend, Statement};
 use crate::rows::{AuthorizationRow, authorization_columns, convert_all, stored_time, to_db_time, to_json};
 
+/// The `INSERT` of a new, valid authorization (also written with the tokens of a grant).
+pub(super) fn insert_authorization(authorization: &NewAuthorization) -> StoreResult<Statement> {
+    Ok(Statement::new(concat!(
+        "INSERT INTO authorizations (",
+        authorization_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ))
+    .bind(authorization.id.as_str())
+    .bind(authorization.subject.as_str())
+    .bind(authorization.client_id.as_str())
+    .bind(AuthorizationStatus::Valid.as_str())
+    .bind(authorization.kind.as_str())
+    .bind(to_json(&authorization.scopes, "authorization scopes")?)
+    .bind(to_db_time(authorization.created_at)))
+}
+
 #[async_trait]
 impl<B: Backend> AuthorizationStore for SqlStore<B> {
-    async fn create_authorization(&self, authorization: NewAuthorization) -> StoreResult<Authorization> {
-        let authorization = Authorization {
-            id: authorization.id,
-            subject: authorization.subject,
-            client_id: authorization.client_id,
-            status: AuthorizationStatus::Valid,
-            kind: authorization.kind,
-            scopes: authorization.scopes,
-            created_at: stored_time(authorization.created_at),
-        };
-        let statement = Statement::new(concat!(
-            "INSERT INTO authorizations (",
-            authorization_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ))
-        .bind(authorization.id.as_str())
-        .bind(authorization.subject.as_str())
-        .bind(authorization.client_id.as_str())
-        .bind(authorization.status.as_str())
-        .bind(authorization.kind.as_str())
-        .bind(to_json(&authorization.scopes, "authorization scopes")?)
-        .bind(to_db_time(authorization.created_at));
-        self.backend().execute(statement).await.map_err(|error| {
-            error.into_store(
-                |_| format!("authorization '{}'", authorization.id),
-                || format!("client '{}'", authorization.client_id),
-            )
+    async fn create_authorization(&self, new: NewAuthorization) -> StoreResult<Authorization> {
+        self.backend().execute(insert_authorization(&new)?).await.map_err(|error| {
+            error.into_store(|_| format!("authorization '{}'", new.id), || format!("client '{}'", new.client_id))
         })?;
-        Ok(authorization)
+        Ok(Authorization {
+            id: new.id,
+            subject: new.subject,
+            client_id: new.client_id,
+            status: AuthorizationStatus::Valid,
+            kind: new.kind,
+            scopes: new.scopes,
+            created_at: stored_time(new.created_at),
+        })
     }
 
     async fn find_authorization(&self, id: &str) -> StoreResult<Option<Authorization>> {

@@ -1,11 +1,15 @@
 use async_trait::async_trait;
-use portcullis_core::model::{NewToken, Token, TokenStatus};
-use portcullis_core::store::{PruneReport, StoreResult, TokenStore};
+use portcullis_core::model::{NewToken, Presented, Token, TokenStatus};
+use portcullis_core::store::{GrantWrite, PruneReport, StoreResult, TokenStore};
 use time::OffsetDateTime;
 
-use super::SqlStore;
+use super::authorizations::insert_authorization;
+use super::{SqlStore, placeholders};
 use crate::backend::{Backend, Statement};
-use crate::rows::{TokenRow, stored_time, stored_time_opt, to_db_time, to_db_time_opt, token_columns};
+use crate::rows::{
+    PresentedRow, TokenRow, into_presented, presented_query, stored_time, stored_time_opt, to_db_time, to_db_time_opt,
+    token_columns,
+};
 
 /// Tokens nobody can use any more: expired before the threshold, or redeemed or revoked before it. A
 /// revocation time is not recorded, so a revoked token counts from its redemption or, failing that, its
@@ -29,6 +33,31 @@ const PRUNE_AUTHORIZATIONS: &str = "DELETE FROM authorizations WHERE id IN (\
 /// Sessions that expired before the threshold: `find_session` already ignores them.
 const PRUNE_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
      SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)";
+
+/// Binds a token's eleven columns, in [`token_columns!`] order, after the statement's existing parameters.
+fn bind_token(statement: Statement, token: &NewToken) -> Statement {
+    statement
+        .bind(token.id.as_str())
+        .bind(token.token_type.as_str())
+        .bind(token.subject.clone())
+        .bind(token.client_id.as_str())
+        .bind(token.authorization_id.clone())
+        .bind(token.reference_digest.clone())
+        .bind(token.status.as_str())
+        .bind(to_db_time(token.created_at))
+        .bind(to_db_time_opt(token.expires_at))
+        .bind(None::<i64>)
+        .bind(token.payload.clone())
+}
+
+/// One `INSERT` for all the tokens of a response: one statement, whatever their number.
+fn insert_tokens(tokens: &[NewToken]) -> Statement {
+    const COLUMNS: usize = 11;
+    let values: Vec<String> =
+        (0..tokens.len()).map(|index| format!("({})", placeholders(index * COLUMNS, COLUMNS))).collect();
+    let sql = format!(concat!("INSERT INTO tokens (", token_columns!(), ") VALUES {}"), values.join(", "));
+    tokens.iter().fold(Statement::built(sql), bind_token)
+}
 
 impl<B: Backend> SqlStore<B> {
     /// Runs a `DELETE … LIMIT $2` until it deletes fewer than a batch: each statement holds its locks only
@@ -55,35 +84,14 @@ impl<B: Backend> SqlStore<B> {
 #[async_trait]
 impl<B: Backend> TokenStore for SqlStore<B> {
     async fn create_token(&self, token: NewToken) -> StoreResult<Token> {
-        let token = Token {
-            id: token.id,
-            token_type: token.token_type,
-            subject: token.subject,
-            client_id: token.client_id,
-            authorization_id: token.authorization_id,
-            reference_digest: token.reference_digest,
-            status: token.status,
-            created_at: stored_time(token.created_at),
-            expires_at: stored_time_opt(token.expires_at),
-            redeemed_at: None,
-            payload: token.payload,
-        };
-        let statement = Statement::new(concat!(
-            "INSERT INTO tokens (",
-            token_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(token.id.as_str())
-        .bind(token.token_type.as_str())
-        .bind(token.subject.clone())
-        .bind(token.client_id.as_str())
-        .bind(token.authorization_id.clone())
-        .bind(token.reference_digest.clone())
-        .bind(token.status.as_str())
-        .bind(to_db_time(token.created_at))
-        .bind(to_db_time_opt(token.expires_at))
-        .bind(to_db_time_opt(token.redeemed_at))
-        .bind(token.payload.clone());
+        let statement = bind_token(
+            Statement::new(concat!(
+                "INSERT INTO tokens (",
+                token_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            )),
+            &token,
+        );
         self.backend().execute(statement).await.map_err(|error| {
             error.into_store(
                 |error| {
@@ -102,7 +110,54 @@ impl<B: Backend> TokenStore for SqlStore<B> {
                 },
             )
         })?;
-        Ok(token)
+        Ok(Token {
+            id: token.id,
+            token_type: token.token_type,
+            subject: token.subject,
+            client_id: token.client_id,
+            authorization_id: token.authorization_id,
+            reference_digest: token.reference_digest,
+            status: token.status,
+            created_at: stored_time(token.created_at),
+            expires_at: stored_time_opt(token.expires_at),
+            redeemed_at: None,
+            payload: token.payload,
+        })
+    }
+
+    async fn find_presented(&self, reference_digest: &str) -> StoreResult<Option<Presented>> {
+        let statement = Statement::new(presented_query!("WHERE t.reference_digest = $1")).bind(reference_digest);
+        into_presented(self.backend().fetch_all::<PresentedRow>(statement).await?)
+    }
+
+    async fn record_grant(&self, write: GrantWrite) -> StoreResult<bool> {
+        let mut statements = Vec::with_capacity(3);
+        // First, so that a lost race is found before anything else is written (and rolled back).
+        if let Some(spent) = &write.spend {
+            statements.push(
+                Statement::new(
+                    "UPDATE tokens SET status = 'redeemed', redeemed_at = $2 WHERE id = $1 AND status = 'valid'",
+                )
+                .bind(spent.as_str())
+                .bind(to_db_time(write.now)),
+            );
+        }
+        if let Some(authorization) = &write.authorization {
+            statements.push(insert_authorization(authorization)?);
+        }
+        if !write.tokens.is_empty() {
+            statements.push(insert_tokens(&write.tokens));
+        }
+        if statements.is_empty() {
+            return Ok(true);
+        }
+        // Every statement must change a row: the guarded UPDATE matching nothing rolls the whole write back.
+        self.backend().execute_all_or_nothing(statements).await.map_err(|error| {
+            error.into_store(
+                |_| "a token or authorization id or token digest of this response".to_owned(),
+                || format!("the client, user or authorization the tokens of spent token {:?} refer to", write.spend),
+            )
+        })
     }
 
     async fn find_token(&self, id: &str) -> StoreResult<Option<Token>> {

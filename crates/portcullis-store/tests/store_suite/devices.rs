@@ -17,7 +17,8 @@ fn code(typed: &str) -> UserCode {
 
 /// The two rows of a device authorization for client `web`: `<id>` (device code) and `<id>-user` (user code).
 fn device_codes(id: &str, user_code: &UserCode) -> (NewToken, NewToken) {
-    let payload = DeviceCodePayload::new("openid profile".to_owned(), user_code);
+    let payload =
+        DeviceCodePayload::new(portcullis_core::protocol::scope::ScopeSet::parse("openid profile").unwrap(), user_code);
     let device = NewToken {
         id: id.to_owned(),
         token_type: TokenType::DeviceCode,

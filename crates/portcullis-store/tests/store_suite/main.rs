@@ -12,6 +12,7 @@ mod clients;
 mod database;
 mod devices;
 mod fixtures;
+mod grants;
 mod keys_and_sessions;
 mod scopes;
 mod tokens;
@@ -81,6 +82,13 @@ on_both_databases! {
     tokens::revoke_by_authorization_counts_the_tokens_it_revoked,
     tokens::prune_removes_exactly_the_dead_tokens_authorizations_and_sessions,
     tokens::prune_with_a_zero_batch_size_still_finishes,
+    grants::a_presented_token_is_found_with_its_user_roles_and_authorization,
+    grants::a_presented_token_without_user_or_authorization_has_none,
+    grants::recording_a_grant_spends_the_token_and_writes_every_row,
+    grants::a_spent_token_makes_the_grant_write_nothing,
+    grants::a_failure_part_way_through_a_grant_leaves_nothing_behind,
+    grants::a_grant_without_a_spent_token_writes_its_ad_hoc_consent_with_the_tokens,
+    grants::of_fifty_concurrent_grant_writes_spending_one_code_exactly_one_wins,
     devices::device_codes_are_recorded_together_and_found_by_their_digests,
     devices::a_taken_user_code_is_a_conflict_and_leaves_nothing_behind,
     devices::device_poll_records_the_time_and_grows_the_interval_when_too_fast,
