@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::model::{
-    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Presented, Scope, Session,
-    StoredKey, Token, TokenStatus, User,
+    Authorization, Client, NewAuthorization, NewClient, NewSession, NewToken, NewUser, Presented, PresentedChange,
+    Scope, Session, StoredKey, Token, TokenStatus, User,
 };
 use crate::protocol::device::PollOutcome;
 
@@ -104,10 +104,10 @@ pub trait AuthorizationStore: Send + Sync {
 /// it or none of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantWrite {
-    /// A presented token (code, refresh token, device code) that must still be `valid`; it becomes
-    /// `redeemed` at [`GrantWrite::now`]. When it is not valid any more (another request spent it), nothing
-    /// is written.
-    pub spend: Option<String>,
+    /// A presented token (code, refresh token, device code) and what happens to it (`redeemed_at` is
+    /// [`GrantWrite::now`]). When it is not in the state the change expects (another request spent or revoked
+    /// it), nothing is written.
+    pub presented: Option<(String, PresentedChange)>,
     /// A consent created for this one grant (client credentials, password), which the tokens refer to.
     pub authorization: Option<NewAuthorization>,
     /// The tokens of the response (access token, refresh token, ID token).
@@ -122,7 +122,7 @@ pub trait TokenStore: Send + Sync {
     /// authorization it is tied to, in one read: what a grant needs to decide.
     async fn find_presented(&self, reference_digest: &str) -> StoreResult<Option<Presented>>;
     /// Writes a token response atomically (see [`GrantWrite`]). Returns `false`, having written nothing, when
-    /// the token to spend was no longer valid. A failure part-way leaves nothing behind either.
+    /// the presented token was no longer in the expected state. A failure part-way leaves nothing behind either.
     async fn record_grant(&self, write: GrantWrite) -> StoreResult<bool>;
     async fn find_token(&self, id: &str) -> StoreResult<Option<Token>>;
     /// Finds a token by the digest of the value handed out.

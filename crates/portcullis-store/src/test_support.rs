@@ -7,13 +7,16 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use async_trait::async_trait;
 use portcullis_core::secret::new_id;
 use portcullis_core::store::Store;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-use crate::Database;
+use crate::backend::{Backend, DbResult, Mapped, Statement};
 use crate::database::redact_url;
+use crate::{Database, SqlStore};
 
 /// The environment variable naming the PostgreSQL server tests create their databases on.
 pub const POSTGRES_URL_ENV: &str = "PORTCULLIS_TEST_POSTGRES_URL";
@@ -82,9 +85,74 @@ impl TestDatabase {
         &self.database
     }
 
+    /// A store on this database that counts its round trips: every call it makes to the database, one
+    /// statement or one transaction of several. What a request costs the database, measured, not assumed.
+    pub fn counted_store(&self) -> (Arc<dyn Store>, RoundTrips) {
+        let trips = RoundTrips::default();
+        let store: Arc<dyn Store> = match &self.database {
+            Database::Sqlite(store) => {
+                Arc::new(SqlStore::new(Counted { inner: store.backend().clone(), trips: trips.clone() }))
+            }
+            Database::Postgres(store) => {
+                Arc::new(SqlStore::new(Counted { inner: store.backend().clone(), trips: trips.clone() }))
+            }
+        };
+        (store, trips)
+    }
+
     /// The URL of this database, to open it again (as a restarted server would) or to configure a server.
     pub fn url(&self) -> &str {
         &self.url
+    }
+}
+
+/// The round trips a [`TestDatabase::counted_store`] made.
+#[derive(Debug, Clone, Default)]
+pub struct RoundTrips(Arc<AtomicUsize>);
+
+impl RoundTrips {
+    /// The round trips since the last call, starting again from zero.
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+
+    fn count(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A backend that counts the calls made through it, then makes them.
+#[derive(Debug, Clone)]
+struct Counted<B> {
+    inner: B,
+    trips: RoundTrips,
+}
+
+#[async_trait]
+impl<B: Backend> Backend for Counted<B> {
+    async fn execute(&self, statement: Statement) -> DbResult<u64> {
+        self.trips.count();
+        self.inner.execute(statement).await
+    }
+
+    async fn fetch_optional<T: Mapped>(&self, statement: Statement) -> DbResult<Option<T>> {
+        self.trips.count();
+        self.inner.fetch_optional(statement).await
+    }
+
+    async fn fetch_all<T: Mapped>(&self, statement: Statement) -> DbResult<Vec<T>> {
+        self.trips.count();
+        self.inner.fetch_all(statement).await
+    }
+
+    async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        self.trips.count();
+        self.inner.execute_in_transaction(statements).await
+    }
+
+    async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
+        self.trips.count();
+        self.inner.execute_all_or_nothing(statements).await
     }
 }
 

@@ -13,7 +13,7 @@ pub use client::{AccessTokenFormat, Client, ClientType, ConsentType, GrantType, 
 pub use key::{KeyUse, NewKey, StoredKey};
 pub use scope::{STANDARD_SCOPES, Scope};
 pub use session::{NewSession, Session};
-pub use token::{NewToken, Presented, Token, TokenStatus, TokenType};
+pub use token::{NewToken, Presented, PresentedChange, Token, TokenStatus, TokenType};
 pub use user::{NewUser, User};
 
 /// Normalises a user name or email for lookups: trimmed and lower-cased, so `Alice` and `alice ` are one user.

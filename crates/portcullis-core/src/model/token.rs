@@ -119,3 +119,15 @@ pub struct Presented {
     /// The authorization (consent) the token is tied to, when it still exists.
     pub authorization: Option<Authorization>,
 }
+
+/// What a token response's write does to the presented token, in the same transaction as it writes the new
+/// tokens. When the token is not in the expected state any more, nothing is written: of concurrent requests
+/// presenting one token, the state decides which one succeeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresentedChange {
+    /// `valid` → `redeemed` (a code, a device code, a refresh token rotated).
+    Redeem,
+    /// Left `redeemed`, and required to still be: a refresh token reused within the leeway, whose issuance must
+    /// not survive a revocation of it that commits first.
+    StillRedeemed,
+}

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use portcullis_core::model::{NewToken, Presented, Token, TokenStatus};
+use portcullis_core::model::{NewToken, Presented, PresentedChange, Token, TokenStatus};
 use portcullis_core::store::{GrantWrite, PruneReport, StoreResult, TokenStore};
 use time::OffsetDateTime;
 
@@ -133,14 +133,20 @@ impl<B: Backend> TokenStore for SqlStore<B> {
     async fn record_grant(&self, write: GrantWrite) -> StoreResult<bool> {
         let mut statements = Vec::with_capacity(3);
         // First, so that a lost race is found before anything else is written (and rolled back).
-        if let Some(spent) = &write.spend {
-            statements.push(
+        match &write.presented {
+            Some((id, PresentedChange::Redeem)) => statements.push(
                 Statement::new(
                     "UPDATE tokens SET status = 'redeemed', redeemed_at = $2 WHERE id = $1 AND status = 'valid'",
                 )
-                .bind(spent.as_str())
+                .bind(id.as_str())
                 .bind(to_db_time(write.now)),
-            );
+            ),
+            // Changes nothing, but matches (and, on PostgreSQL, locks) the row only while it is still redeemed.
+            Some((id, PresentedChange::StillRedeemed)) => statements.push(
+                Statement::new("UPDATE tokens SET status = status WHERE id = $1 AND status = 'redeemed'")
+                    .bind(id.as_str()),
+            ),
+            None => {}
         }
         if let Some(authorization) = &write.authorization {
             statements.push(insert_authorization(authorization)?);
@@ -155,7 +161,7 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         self.backend().execute_all_or_nothing(statements).await.map_err(|error| {
             error.into_store(
                 |_| "a token or authorization id or token digest of this response".to_owned(),
-                || format!("the client, user or authorization the tokens of spent token {:?} refer to", write.spend),
+                || "the client or authorization the tokens refer to".to_owned(),
             )
         })
     }

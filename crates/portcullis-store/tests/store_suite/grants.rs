@@ -1,6 +1,6 @@
 //! `find_presented` and `record_grant`: what the token endpoint reads and writes per grant.
 
-use portcullis_core::model::{AuthorizationKind, NewAuthorization, NewToken, TokenStatus, TokenType};
+use portcullis_core::model::{AuthorizationKind, NewAuthorization, NewToken, PresentedChange, TokenStatus, TokenType};
 use portcullis_core::secret;
 use portcullis_core::store::{GrantWrite, StoreError};
 use portcullis_store::test_support::TestDatabase;
@@ -39,7 +39,12 @@ fn refresh_token(id: &str) -> NewToken {
 }
 
 fn redemption(tokens: Vec<NewToken>) -> GrantWrite {
-    GrantWrite { spend: Some("code".into()), authorization: None, tokens, now: T0 + Duration::seconds(5) }
+    GrantWrite {
+        presented: Some(("code".into(), PresentedChange::Redeem)),
+        authorization: None,
+        tokens,
+        now: T0 + Duration::seconds(5),
+    }
 }
 
 pub async fn a_presented_token_is_found_with_its_user_roles_and_authorization(database: &TestDatabase) {
@@ -107,7 +112,7 @@ pub async fn a_failure_part_way_through_a_grant_leaves_nothing_behind(database: 
     assert_eq!(store.find_token("code").await.unwrap().unwrap().status, TokenStatus::Valid);
     // A token for a client that does not exist fails the same way, after an ad-hoc consent was written.
     let write = GrantWrite {
-        spend: None,
+        presented: None,
         authorization: Some(NewAuthorization {
             kind: AuthorizationKind::AdHoc,
             ..authorization("ad-hoc", "web", "web")
@@ -127,7 +132,7 @@ pub async fn a_grant_without_a_spent_token_writes_its_ad_hoc_consent_with_the_to
     let store = database.store();
     store.create_client(client("web"), T0).await.unwrap();
     let write = GrantWrite {
-        spend: None,
+        presented: None,
         authorization: Some(NewAuthorization {
             kind: AuthorizationKind::AdHoc,
             ..authorization("consent-1", "web", "web")
@@ -156,4 +161,26 @@ pub async fn of_fifty_concurrent_grant_writes_spending_one_code_exactly_one_wins
     assert_eq!(won, 1);
     let tokens = store.list_tokens_of_authorization("consent-1").await.unwrap();
     assert_eq!(tokens.iter().filter(|token| token.token_type == TokenType::AccessToken).count(), 1);
+}
+
+pub async fn a_reuse_is_written_only_while_the_presented_token_stays_redeemed(database: &TestDatabase) {
+    code_with_facts(database).await;
+    let store = database.store();
+    let reuse = |id: &str| GrantWrite {
+        presented: Some(("code".into(), PresentedChange::StillRedeemed)),
+        authorization: None,
+        tokens: vec![access_token(id)],
+        now: T0 + Duration::seconds(6),
+    };
+    // Still valid: not a reuse.
+    assert!(!store.record_grant(reuse("early")).await.unwrap());
+    assert!(store.record_grant(redemption(vec![access_token("first")])).await.unwrap());
+    assert!(store.record_grant(reuse("second")).await.unwrap());
+    let code = store.find_token("code").await.unwrap().unwrap();
+    assert_eq!((code.status, code.redeemed_at), (TokenStatus::Redeemed, Some(T0 + Duration::seconds(5))));
+    store.revoke_token("code").await.unwrap();
+    assert!(!store.record_grant(reuse("third")).await.unwrap());
+    assert_eq!(store.find_token("early").await.unwrap(), None);
+    assert_eq!(store.find_token("third").await.unwrap(), None);
+    assert!(store.find_token("second").await.unwrap().is_some());
 }

@@ -86,6 +86,7 @@ on_both_databases! {
     grants::a_presented_token_without_user_or_authorization_has_none,
     grants::recording_a_grant_spends_the_token_and_writes_every_row,
     grants::a_spent_token_makes_the_grant_write_nothing,
+    grants::a_reuse_is_written_only_while_the_presented_token_stays_redeemed,
     grants::a_failure_part_way_through_a_grant_leaves_nothing_behind,
     grants::a_grant_without_a_spent_token_writes_its_ad_hoc_consent_with_the_tokens,
     grants::of_fifty_concurrent_grant_writes_spending_one_code_exactly_one_wins,

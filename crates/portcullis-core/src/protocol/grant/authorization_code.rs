@@ -3,9 +3,9 @@
 use time::OffsetDateTime;
 
 use super::live_authorization;
-use super::{Consent, Holder, Issue, LostRace, Refusal, Revoke, Spend, active_user, iso, issues_refresh_token};
+use super::{Condition, Consent, Holder, Issue, LostRace, Refusal, Revoke, active_user, iso, issues_refresh_token};
 use crate::error::OAuthError;
-use crate::model::{Client, Presented, Token, TokenStatus, TokenType};
+use crate::model::{Client, Presented, PresentedChange, Token, TokenStatus, TokenType};
 use crate::protocol::payload::{CodePayload, Payload};
 use crate::protocol::pkce;
 
@@ -68,7 +68,11 @@ pub fn decide(
         scopes: payload.scope,
         consent: Consent::Existing(authorization.to_owned()),
         // Whoever loses a race for the same code sees a replay (checklist C2).
-        spend: Some(Spend { token_id: code.id.clone(), if_spent_meanwhile: LostRace::Refuse(replayed(code)) }),
+        condition: Some(Condition {
+            token_id: code.id.clone(),
+            change: PresentedChange::Redeem,
+            otherwise: LostRace::Refuse(replayed(code)),
+        }),
         nonce: payload.nonce,
         auth_time: Some(payload.auth_time),
         sid: payload.sid,
@@ -112,10 +116,10 @@ mod tests {
         assert!(issue.refresh_token && issue.id_token);
         assert_eq!(issue.nonce.as_deref(), Some("nonce-1"));
         assert_eq!(issue.sid.as_deref(), Some("sid-1"));
-        let spend = issue.spend.unwrap();
-        assert_eq!(spend.token_id, "code-1");
+        let condition = issue.condition.unwrap();
+        assert_eq!(condition.token_id, "code-1");
         // A lost race is a replay: it revokes the authorization's tokens (checklists C1, C2).
-        let LostRace::Refuse(refusal) = spend.if_spent_meanwhile else { panic!("a lost race must refuse") };
+        let LostRace::Refuse(refusal) = condition.otherwise else { panic!("a lost race must refuse") };
         assert_eq!(refusal.revoke, Some(Revoke::TokensOfAuthorization("consent-1".into())));
     }
 

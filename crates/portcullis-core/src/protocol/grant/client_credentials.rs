@@ -28,7 +28,7 @@ pub fn decide(client: &Client, request: Request<'_>, known_scopes: &HashSet<Stri
         scopes,
         // A consent for this one grant, tied to the tokens so revoking either revokes both; pruned with them.
         consent: Consent::AdHoc,
-        spend: None,
+        condition: None,
         // §4.4.3: "A refresh token SHOULD NOT be included"; and no ID token, since there is no end-user
         // (checklist T8).
         refresh_token: false,
@@ -56,7 +56,7 @@ mod tests {
         assert_eq!(issue.holder, Holder::Client);
         assert_eq!(issue.consent, Consent::AdHoc);
         assert!(!issue.refresh_token && !issue.id_token);
-        assert_eq!(issue.spend, None);
+        assert_eq!(issue.condition, None);
     }
 
     #[test]

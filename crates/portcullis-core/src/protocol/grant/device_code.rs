@@ -4,9 +4,9 @@
 use time::OffsetDateTime;
 
 use super::live_authorization;
-use super::{Consent, Holder, Issue, LostRace, Refusal, Spend, active_user, iso, issues_refresh_token};
+use super::{Condition, Consent, Holder, Issue, LostRace, Refusal, active_user, iso, issues_refresh_token};
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{Client, Presented, TokenStatus, TokenType};
+use crate::model::{Client, Presented, PresentedChange, TokenStatus, TokenType};
 use crate::protocol::device::PollOutcome;
 use crate::protocol::payload::{DeviceCodePayload, Payload};
 
@@ -78,7 +78,11 @@ pub fn answered(client: &Client, presented: Option<&Presented>, now: OffsetDateT
                 consent: Consent::Existing(authorization.to_owned()),
                 // Of concurrent polls of an approved code, exactly one gets the tokens (checklist C2 for
                 // device codes); the others are told it was used, without revoking anything.
-                spend: Some(Spend { token_id: code.id.clone(), if_spent_meanwhile: LostRace::Refuse(already_used()) }),
+                condition: Some(Condition {
+                    token_id: code.id.clone(),
+                    change: PresentedChange::Redeem,
+                    otherwise: LostRace::Refuse(already_used()),
+                }),
                 // No authorization request, so no nonce to echo.
                 nonce: None,
                 auth_time: payload.auth_time,
@@ -167,8 +171,8 @@ mod tests {
         assert!(issue.refresh_token && issue.id_token);
         assert_eq!(issue.sid, None);
         assert_eq!(issue.auth_time, Some(NOW - Duration::seconds(5)));
-        let spend = issue.spend.unwrap();
-        let LostRace::Refuse(refusal) = spend.if_spent_meanwhile else { panic!() };
+        let condition = issue.condition.unwrap();
+        let LostRace::Refuse(refusal) = condition.otherwise else { panic!() };
         assert_eq!(refusal.revoke, None, "a device retrying is not a thief");
     }
 

@@ -1,7 +1,7 @@
 //! The token endpoint's grants (RFC 6749 §4 and §6, RFC 8628 §3.4), one module per grant. Each takes the
 //! typed request, the facts the server loaded (client, presented token with its user and consent, `now`) and
-//! returns a typed decision: an [`Issue`] saying what to mint, which presented token to spend and what to do
-//! if another request spent it first, or a [`Refusal`] with the OAuth error and what to revoke. No HTTP, no
+//! returns a typed decision: an [`Issue`] saying what to mint, what happens to the presented token and what to
+//! do if another request changed it first, or a [`Refusal`] with the OAuth error and what to revoke. No HTTP, no
 //! SQL, no clock: the server loads the facts, asks, and applies the decision in one store call.
 //!
 //! A new grant (token exchange, RFC 8693; JWT bearer, RFC 7523) is a new module here with its `Request` and
@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use crate::error::OAuthError;
-use crate::model::{Authorization, AuthorizationStatus, Client, GrantType, Token, TokenType, User};
+use crate::model::{Authorization, AuthorizationStatus, Client, GrantType, PresentedChange, Token, TokenType, User};
 use crate::protocol::scope::ScopeSet;
 
 /// Whom the issued tokens are about.
@@ -53,12 +53,14 @@ pub enum LostRace {
     Reconsider,
 }
 
-/// A presented token the issuance spends: it must still be `valid`, and becomes `redeemed` in the same write
-/// as the new tokens, so that of concurrent requests exactly one succeeds (checklist C2).
+/// The presented token's state an issuance depends on: checked and changed in the same write as the new
+/// tokens, so that of concurrent requests exactly one succeeds (checklist C2).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spend {
+pub struct Condition {
     pub token_id: String,
-    pub if_spent_meanwhile: LostRace,
+    pub change: PresentedChange,
+    /// What to answer when another request changed the token first.
+    pub otherwise: LostRace,
 }
 
 /// A positive decision: mint these tokens, write them with the state change, answer with them.
@@ -67,7 +69,7 @@ pub struct Issue {
     pub holder: Holder,
     pub scopes: ScopeSet,
     pub consent: Consent,
-    pub spend: Option<Spend>,
+    pub condition: Option<Condition>,
     pub refresh_token: bool,
     pub id_token: bool,
     /// Echoed in the ID token; `None` on refresh (OIDC Core §12.2: a refreshed ID token "SHOULD NOT have a

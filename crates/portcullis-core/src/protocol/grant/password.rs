@@ -34,7 +34,7 @@ pub fn decide(
             id_token: scopes.contains("openid"),
             scopes,
             consent: Consent::AdHoc,
-            spend: None,
+            condition: None,
             nonce: None,
             // The user entered their credentials just now.
             auth_time: Some(now),

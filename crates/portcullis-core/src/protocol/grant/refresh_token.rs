@@ -3,9 +3,9 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Consent, Holder, Issue, LostRace, Refusal, Revoke, Spend, active_user, iso, live_authorization};
+use super::{Condition, Consent, Holder, Issue, LostRace, Refusal, Revoke, active_user, iso, live_authorization};
 use crate::error::OAuthError;
-use crate::model::{Client, Presented, Token, TokenStatus, TokenType};
+use crate::model::{Client, Presented, PresentedChange, Token, TokenStatus, TokenType};
 use crate::protocol::payload::{Payload, RefreshTokenPayload};
 use crate::protocol::scope::ScopeSet;
 
@@ -94,13 +94,13 @@ pub fn decide(
         .into());
     }
     let authorization = live_authorization(facts.1)?.to_owned();
-    let issue = |spend| Issue {
+    let issue = |condition| Issue {
         holder: Holder::User,
         refresh_token: true,
         id_token: scopes.contains("openid"),
         scopes: scopes.clone(),
         consent: Consent::Existing(authorization.clone()),
-        spend,
+        condition,
         nonce: None,
         // OIDC Core §12.2: the refreshed ID token keeps the original `auth_time` (checklist F6).
         auth_time: payload.auth_time,
@@ -109,15 +109,23 @@ pub fn decide(
     };
     match token.status {
         // Another request may rotate it between this read and the write: then the reuse rule decides.
-        TokenStatus::Valid => Ok(Step::Rotate(issue(Some(Spend {
+        TokenStatus::Valid => Ok(Step::Rotate(issue(Some(Condition {
             token_id: token.id.clone(),
-            if_spent_meanwhile: LostRace::Reconsider,
+            change: PresentedChange::Redeem,
+            otherwise: LostRace::Reconsider,
         })))),
         TokenStatus::Redeemed => {
             let within_leeway = token.redeemed_at.is_some_and(|at| now < at.saturating_add(reuse_leeway));
             match (within_leeway, &token.authorization_id) {
+                // The token must still be `redeemed` when the tokens are written: a revocation of it (a replay
+                // detected meanwhile) that commits first leaves nothing issued; one that commits after revokes
+                // what was issued with the rest.
                 (true, Some(authorization_id)) => Ok(Step::Reuse(Reuse {
-                    issue: issue(None),
+                    issue: issue(Some(Condition {
+                        token_id: token.id.clone(),
+                        change: PresentedChange::StillRedeemed,
+                        otherwise: LostRace::Reconsider,
+                    })),
                     presented_id: token.id.clone(),
                     authorization_id: authorization_id.clone(),
                 })),
@@ -169,7 +177,14 @@ mod tests {
         assert_eq!(issue.auth_time, Some(NOW - Duration::hours(1)));
         assert_eq!(issue.sid.as_deref(), Some("sid-1"));
         assert_eq!(issue.previous_refresh_token.as_deref(), Some("refresh-1"));
-        assert_eq!(issue.spend, Some(Spend { token_id: "refresh-1".into(), if_spent_meanwhile: LostRace::Reconsider }));
+        assert_eq!(
+            issue.condition,
+            Some(Condition {
+                token_id: "refresh-1".into(),
+                change: PresentedChange::Redeem,
+                otherwise: LostRace::Reconsider
+            })
+        );
     }
 
     #[test]
@@ -229,9 +244,10 @@ mod tests {
         let facts = redeemed_at(NOW - LEEWAY + Duration::seconds(1));
         let Step::Reuse(reuse) = rotate(&facts, None, NOW).unwrap() else { panic!("within the leeway") };
         assert_eq!(reuse.authorization_id(), "consent-1");
-        // The successor not written yet, or written and unused: the second tab gets tokens, nothing is spent.
+        // The successor not written yet, or written and unused: the second tab gets tokens, provided the token
+        // is not revoked before they are written.
         let issue = reuse.clone().judge(&[]).unwrap();
-        assert_eq!(issue.spend, None);
+        assert_eq!(issue.condition.unwrap().change, PresentedChange::StillRedeemed);
         assert_eq!(issue.previous_refresh_token.as_deref(), Some("refresh-1"));
         assert!(reuse.clone().judge(&[successor("refresh-2", "refresh-1", TokenStatus::Valid)]).is_ok());
         // A successor of another token does not count.
