@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::support::{TestProvider, browser, oauth::fixed_clock};
 use common::*;
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{TestDatabase, TestProvider, Visitor, both_databases, fixed_clock, spa_tokens_with_scope};
 use serde_json::json;
 
 struct Stack {
@@ -24,7 +23,7 @@ struct Stack {
 
 async fn start(db: TestDatabase) -> Stack {
     seed(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).start().await;
     let api = api(&db, &introspection(&provider).build().unwrap()).await;
     Stack { provider, api, db }
 }
@@ -63,7 +62,7 @@ async fn crud_by_alice(db: TestDatabase) {
     assert_eq!(gone.problem(), format!("there is no record {id}"));
 }
 
-crate::both_databases!(alice_the_admin_can_create_read_update_and_delete, crud_by_alice);
+both_databases!(alice_the_admin_can_create_read_update_and_delete, crud_by_alice);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bob_the_user_can_read_but_every_write_is_403() {
@@ -141,7 +140,7 @@ async fn rs1_an_expired_token_is_401_whether_the_provider_or_the_cache_answers()
     let db = TestDatabase::sqlite().await;
     seed(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).clock(clock.clone()).start().await;
     // The provider and the API share the stopped clock; the cache would keep answers for an hour.
     let cached = introspection(&provider).clock(clock.clone()).cache_ttl(Duration::from_secs(3600));
     let cached = api(&db, &cached.build().unwrap()).await;
@@ -175,7 +174,8 @@ async fn rs3_a_token_for_another_audience_is_401() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rs3_the_spa_s_access_token_works_and_its_id_token_does_not() {
     let Stack { provider, api, db: _db } = start(TestDatabase::sqlite().await).await;
-    let tokens = browser::spa_tokens(&provider.base, "alice", "openid profile roles dataEventRecords").await;
+    let tokens =
+        spa_tokens_with_scope(&Visitor::new(&provider.base), "alice", "openid profile roles dataEventRecords").await;
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(access.split('.').count(), 5, "the provider's default format is an encrypted JWT");
     assert_eq!(call(&api, "GET", RECORDS, Some(access), None).await.status, StatusCode::OK);

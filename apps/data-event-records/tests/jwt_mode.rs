@@ -10,21 +10,21 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::support::oauth::fixed_clock;
-use common::support::{TestProvider, browser};
 use common::*;
 use portcullis_core::model::AccessTokenFormat;
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{TestDatabase, TestProvider, Visitor, fixed_clock, spa_tokens_with_scope};
 use portcullis_validation::Decrypter;
 
 /// A provider that issues plain signed JWT access tokens.
 async fn jwt_provider(db: &TestDatabase) -> TestProvider {
     seed(db).await;
-    TestProvider::start_with(db, |mut config| {
-        config.tokens.access_token_format = AccessTokenFormat::Jwt;
-        config
-    })
-    .await
+    TestProvider::builder(db)
+        .configure(|mut config| {
+            config.tokens.access_token_format = AccessTokenFormat::Jwt;
+            config
+        })
+        .start()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +96,8 @@ async fn rs3_an_id_token_is_not_an_access_token() {
     let db = TestDatabase::sqlite().await;
     let provider = jwt_provider(&db).await;
     let api = api(&db, &local_jwt(&provider).build().unwrap()).await;
-    let tokens = browser::spa_tokens(&provider.base, "alice", "openid profile roles dataEventRecords").await;
+    let tokens =
+        spa_tokens_with_scope(&Visitor::new(&provider.base), "alice", "openid profile roles dataEventRecords").await;
     assert_eq!(call(&api, "GET", RECORDS, tokens["access_token"].as_str(), None).await.status, StatusCode::OK);
     let answer = call(&api, "GET", RECORDS, tokens["id_token"].as_str(), None).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
@@ -123,7 +124,7 @@ async fn encrypted_tokens_are_read_with_the_providers_encryption_key() {
     let db = TestDatabase::sqlite().await;
     seed(&db).await;
     // The provider's default: the signed JWT inside a JWE.
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).start().await;
     let key = Decrypter::from_private_jwk(&encryption_key(&provider).await).unwrap();
     let api = api(&db, &local_jwt(&provider).decryption_key(key).build().unwrap()).await;
     let alice = access_token(&provider, "alice").await;

@@ -6,19 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use portcullis_core::Clock;
 use portcullis_core::model::ClientType;
 use portcullis_jose::SigningAlg;
 use portcullis_server::admin::{ClientSpec, SecretChoice};
-use portcullis_store::test_support::TestDatabase;
-use reqwest::StatusCode;
-use support::oauth::{
-    AuthorizeRequest, Pkce, Reply, SPA_REDIRECT, Visitor, add_client, fixed_clock, fragment_param, jwt_parts,
-    query_param, redeem, spa_like, spa_tokens,
+use portcullis_testkit::{
+    AuthorizeRequest, Pkce, Reply, SPA_REDIRECT, TestDatabase, TestProvider, Visitor, both_databases, fixed_clock,
+    fragment_param, http, jwt_parts, query_param, redeem, spa_like, spa_tokens,
 };
-use support::{TestProvider, seed_demo};
+use reqwest::StatusCode;
 use time::Duration;
 use url::Url;
 
@@ -52,8 +48,7 @@ fn web_client(client_id: &str, pkce_exempt: bool) -> ClientSpec {
 /// Checklist R1, RFC 6749 §4.1.2.1: a redirect URI the client did not register gets the provider's error
 /// page (400), and the browser is never sent there.
 async fn checklist_r1_rfc6749_4_1_2_1_unregistered_redirect_uri_is_an_error_page(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let request = AuthorizeRequest::spa(&Pkce::new()).with("redirect_uri", "https://evil.example/callback");
     let page = visitor.get(&request.path()).await;
@@ -72,8 +67,7 @@ both_databases!(
 /// Checklist R2, RFC 9700 §2.1 / §4.1.3: exact string matching. Each near miss of the registered
 /// `http://localhost:4200/callback` is refused on the error page, naming the URI that was sent.
 async fn checklist_r2_rfc9700_4_1_3_redirect_uri_is_matched_exactly(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     for near_miss in [
         "http://localhost:4200/callback?x=1",
@@ -113,8 +107,7 @@ both_databases!(
 /// Checklist R5, RFC 6749 §4.1.2.1: "if the client identifier is missing or invalid" the user sees the error
 /// and is not redirected, even to a URI that would be registered for some client.
 async fn checklist_r5_rfc6749_4_1_2_1_unknown_or_missing_client_id_is_an_error_page(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let spa = AuthorizeRequest::spa(&Pkce::new());
 
@@ -138,10 +131,9 @@ both_databases!(
 /// include a redirection URI with the authorization request". Without one, the provider cannot pick one: error
 /// page naming the parameter.
 async fn checklist_r6_rfc6749_3_1_2_3_several_registered_uris_and_none_sent_is_an_error_page(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let renew = "http://localhost:4200/silent-renew.html";
-    add_client(&provider, spa_like("twouris", &[SPA_REDIRECT, renew])).await;
+    provider.add_client(spa_like("twouris", &[SPA_REDIRECT, renew])).await;
     let visitor = Visitor::new(&provider.base);
     let pkce = Pkce::new();
     let request = AuthorizeRequest::for_client("twouris", SPA_REDIRECT, Some(&pkce));
@@ -169,8 +161,7 @@ both_databases!(
 /// Checklist R10, OAuth 2.0 Multiple Response Type Encoding Practices §2.1: a response mode the provider does not
 /// support is refused (to the trusted redirect URI, in the default mode), naming the mode.
 async fn checklist_r10_oauth_response_modes_2_1_unsupported_response_mode_is_refused(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     for mode in ["query.jwt", "web_message", "form_post.jwt", "QUERY"] {
         let request = AuthorizeRequest::spa(&Pkce::new()).with("response_mode", mode);
@@ -187,10 +178,9 @@ both_databases!(
 /// Checklist P1, RFC 7636 §4.4.1: a public client without `code_challenge` gets `invalid_request` at its
 /// redirect URI. A confidential client needs PKCE too unless configuration exempts it.
 async fn checklist_p1_rfc7636_4_4_1_missing_code_challenge_is_invalid_request(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
-    add_client(&provider, web_client("webapp", false)).await;
-    add_client(&provider, web_client("legacyweb", true)).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    provider.add_client(web_client("webapp", false)).await;
+    provider.add_client(web_client("legacyweb", true)).await;
     let visitor = Visitor::new(&provider.base);
 
     let spa = AuthorizeRequest::spa(&Pkce::new()).without("code_challenge").without("code_challenge_method");
@@ -222,8 +212,7 @@ both_databases!(
 /// Checklist P2, RFC 7636 §4.2/§4.3: only S256 is advertised, so `plain` (also the default when the method is
 /// left out) and unknown methods are `invalid_request`.
 async fn checklist_p2_rfc7636_4_3_plain_or_unknown_challenge_method_is_invalid_request(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let pkce = Pkce::new();
 
@@ -239,14 +228,8 @@ async fn checklist_p2_rfc7636_4_3_plain_or_unknown_challenge_method_is_invalid_r
     let short = AuthorizeRequest::spa(&pkce).with("code_challenge", "too-short");
     assert_redirected_error(&visitor.get(&short.path()).await, &provider.base, "invalid_request", "code_challenge");
 
-    let discovery: serde_json::Value = support::http()
-        .get(provider.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: serde_json::Value =
+        http().get(provider.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(discovery["code_challenge_methods_supported"], serde_json::json!(["S256"]));
 }
 both_databases!(
@@ -257,8 +240,7 @@ both_databases!(
 /// Checklist M1, RFC 9207 §2: `iss` is in every authorization response, success and error alike, in every
 /// response mode; discovery says so.
 async fn checklist_m1_rfc9207_2_every_authorization_response_carries_iss(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let issuer = provider.base.as_str();
     let visitor = Visitor::new(&provider.base);
 
@@ -305,14 +287,8 @@ async fn checklist_m1_rfc9207_2_every_authorization_response_carries_iss(db: Tes
     assert_eq!(query_param(&allowed, "iss").as_deref(), Some(issuer), "{allowed}");
     assert!(query_param(&allowed, "code").is_some(), "{allowed}");
 
-    let discovery: serde_json::Value = support::http()
-        .get(provider.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: serde_json::Value =
+        http().get(provider.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(discovery["authorization_response_iss_parameter_supported"], true);
 }
 both_databases!(
@@ -324,8 +300,7 @@ both_databases!(
 /// key named by `kid` and published in the JWKS; `iss` is the issuer exactly, `aud` the client, `nonce`
 /// echoed.
 async fn checklist_i1_oidc_core_3_1_3_7_id_token_is_rs256_with_kid_exact_iss_aud_and_nonce(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let id_token = tokens["id_token"].as_str().unwrap();
@@ -338,7 +313,7 @@ async fn checklist_i1_oidc_core_3_1_3_7_id_token_is_rs256_with_kid_exact_iss_aud
         assert!(header.get(forbidden).is_none(), "{forbidden} in {header}");
     }
     let jwks: serde_json::Value =
-        support::http().get(provider.url("/.well-known/jwks")).send().await.unwrap().json().await.unwrap();
+        http().get(provider.url("/.well-known/jwks")).send().await.unwrap().json().await.unwrap();
     let published = jwks["keys"].as_array().unwrap().iter().find(|key| key["kid"] == kid).expect("kid in the JWKS");
     assert_eq!(published["kty"], "RSA");
     provider.state.published().keyring.verify(id_token, &[SigningAlg::Rs256]).expect("the signature verifies");
@@ -349,14 +324,8 @@ async fn checklist_i1_oidc_core_3_1_3_7_id_token_is_rs256_with_kid_exact_iss_aud
     assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
     assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
 
-    let discovery: serde_json::Value = support::http()
-        .get(provider.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: serde_json::Value =
+        http().get(provider.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(discovery["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
 }
 both_databases!(
@@ -368,8 +337,7 @@ both_databases!(
 /// or consent user interface pages"; without a session that is `login_required`, sent to the client. With a
 /// session but no consent for the scopes, `consent_required`.
 async fn checklist_o1_oidc_core_3_1_2_1_prompt_none_without_session_is_login_required(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let silent = AuthorizeRequest::spa(&Pkce::new()).with("prompt", "none");
     let reply = visitor.get(&silent.path()).await;
@@ -394,9 +362,8 @@ both_databases!(
 /// attempt to actively re-authenticate the End-User", and max_age=0 is prompt=login. The new ID token's
 /// `auth_time` is the new sign-in's.
 async fn checklist_o1_oidc_core_3_1_2_1_max_age_forces_a_new_login_with_newer_auth_time(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
     let first = spa_tokens(&visitor, "alice").await;
     let first_auth_time = jwt_parts(first["id_token"].as_str().unwrap()).1["auth_time"].as_i64().unwrap();
@@ -432,8 +399,7 @@ both_databases!(
 /// (scope order does not matter), OIDC Core §3.1.2.1 (GET and POST; nonce optional in the code flow): all
 /// succeed, through the login and consent pages and with a session.
 async fn checklist_o2_rfc6749_3_1_unknown_parameters_scope_order_post_and_no_nonce_succeed(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
 
     // Signed out: the unknown parameters survive the trip through the login and consent pages.
@@ -475,8 +441,7 @@ both_databases!(
 /// Checklist T5 at the authorization endpoint, RFC 6749 §3.1: "Request and response parameters MUST NOT be
 /// included more than once." Until parsed, nothing in the request is trusted: the error page, naming it.
 async fn checklist_t5_rfc6749_3_1_repeated_authorization_parameter_is_an_error_page(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let request = AuthorizeRequest::spa(&Pkce::new());
     for (name, value) in [("state", "second"), ("redirect_uri", "https://evil.example/cb"), ("scope", "openid")] {

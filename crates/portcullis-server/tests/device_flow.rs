@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use std::sync::Arc;
 
 use portcullis_core::model::{Client, ClientType, ConsentType, GrantType, TokenStatus};
@@ -15,12 +13,10 @@ use portcullis_jose::SigningAlg;
 use portcullis_server::admin::{self, ClientSpec, SecretChoice};
 use portcullis_server::endpoint::device;
 use portcullis_server::tokens::TokenResponse;
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{Reply, TestDatabase, TestProvider, Visitor, both_databases, http};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-use support::browser::{Browser, Page};
-use support::{TestProvider, seed_demo};
 use time::Duration;
 use time::macros::datetime;
 
@@ -33,9 +29,8 @@ const TOO_MANY: &str = "Too many incorrect codes.";
 
 /// A provider on a fresh demo database whose time stands still until the test moves it.
 async fn start(db: &TestDatabase) -> (TestProvider, Arc<FixedClock>) {
-    seed_demo(db).await;
     let clock = Arc::new(FixedClock::new(datetime!(2026-11-01 12:00 UTC)));
-    let provider = TestProvider::start_with_clock(db, clock.clone()).await;
+    let provider = TestProvider::builder(db).seed_demo().clock(clock.clone()).start().await;
     (provider, clock)
 }
 
@@ -60,7 +55,7 @@ async fn device_authorization_request(
     if let Some(scope) = scope {
         form.push(("scope", scope));
     }
-    support::http().post(provider.url(device::DEVICE_AUTHORIZATION_PATH)).form(&form).send().await.unwrap()
+    http().post(provider.url(device::DEVICE_AUTHORIZATION_PATH)).form(&form).send().await.unwrap()
 }
 
 async fn device_authorization(provider: &TestProvider, scope: &str) -> DeviceAuthorization {
@@ -110,7 +105,7 @@ fn assert_refused(outcome: Result<TokenResponse, OAuthError>, code: ErrorCode, n
 }
 
 /// Signs alice in through the link the device shows, and returns the code entry page it leads back to.
-async fn sign_in_at(browser: &Browser, verification_uri_complete: &str) -> Page {
+async fn sign_in_at(browser: &Visitor, verification_uri_complete: &str) -> Reply {
     let entry = browser.sign_in(verification_uri_complete, "alice", PASSWORD).await;
     assert_eq!(entry.status, StatusCode::OK, "{}", entry.body);
     assert!(entry.body.contains("data-testid=\"device-code-input\""), "not the entry page: {}", entry.body);
@@ -118,13 +113,13 @@ async fn sign_in_at(browser: &Browser, verification_uri_complete: &str) -> Page 
 }
 
 /// Submits `user_code` on the entry page in front of the browser.
-async fn enter_code(browser: &Browser, entry: &Page, user_code: &str) -> Page {
+async fn enter_code(browser: &Visitor, entry: &Reply, user_code: &str) -> Reply {
     let csrf = entry.hidden("csrf_token");
     browser.post(device::VERIFY_PATH, &[("csrf_token", &csrf), ("user_code", user_code)]).await
 }
 
 /// Answers the confirmation page in front of the browser.
-async fn answer(browser: &Browser, confirm: &Page, decision: &str) -> Page {
+async fn answer(browser: &Visitor, confirm: &Reply, decision: &str) -> Reply {
     assert!(confirm.body.contains("data-testid=\"device-approve\""), "not the confirmation page: {}", confirm.body);
     let csrf = confirm.hidden("csrf_token");
     let user_code = confirm.hidden("user_code");
@@ -132,14 +127,14 @@ async fn answer(browser: &Browser, confirm: &Page, decision: &str) -> Page {
 }
 
 /// alice signs in on a browser of her own, enters the code and answers.
-async fn user_answers(provider: &TestProvider, device: &DeviceAuthorization, decision: &str) -> Page {
-    let browser = Browser::new(&provider.base);
+async fn user_answers(provider: &TestProvider, device: &DeviceAuthorization, decision: &str) -> Reply {
+    let browser = Visitor::new(&provider.base);
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     let confirm = enter_code(&browser, &entry, &device.user_code).await;
     answer(&browser, &confirm, decision).await
 }
 
-fn problem_shown(page: &Page) -> &str {
+fn problem_shown(page: &Reply) -> &str {
     let at =
         page.body.find("data-testid=\"device-error\">").unwrap_or_else(|| panic!("no problem shown: {}", page.body));
     let text = &page.body[at + "data-testid=\"device-error\">".len()..];
@@ -168,10 +163,10 @@ async fn rfc8628_3_device_flow_end_to_end(db: TestDatabase) {
     assert_refused(poll(&provider, &device.device_code).await, ErrorCode::AuthorizationPending, "not answered yet");
 
     // RFC 8628 §3.3: not signed in, the link leads through the sign-in page and back, the code filled in.
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let to_login = browser.get(&device.verification_uri_complete).await;
     assert_eq!(to_login.status, StatusCode::SEE_OTHER);
-    assert!(to_login.location.as_deref().unwrap().starts_with("/login?return_to=%2Fconnect%2Fverify%3Fuser_code%3D"));
+    assert!(to_login.location().unwrap().starts_with("/login?return_to=%2Fconnect%2Fverify%3Fuser_code%3D"));
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     assert_eq!(entry.hidden("user_code"), device.user_code);
     // §3.3.1: the confirmation shows the client, the scopes in words, and the code to compare with the device.
@@ -204,12 +199,12 @@ async fn rfc8628_3_device_flow_end_to_end(db: TestDatabase) {
     assert_eq!(claims["auth_time"], datetime!(2026-11-01 12:00 UTC).unix_timestamp());
 
     let userinfo =
-        support::http().get(provider.url("/connect/userinfo")).bearer_auth(&tokens.access_token).send().await.unwrap();
+        http().get(provider.url("/connect/userinfo")).bearer_auth(&tokens.access_token).send().await.unwrap();
     assert_eq!(userinfo.status(), StatusCode::OK);
     let userinfo: Value = userinfo.json().await.unwrap();
     assert_eq!(userinfo["email"], "alice@example.com");
 
-    let refreshed = support::http()
+    let refreshed = http()
         .post(provider.url("/connect/token"))
         .form(&[
             ("grant_type", "refresh_token"),
@@ -274,7 +269,7 @@ both_databases!(other_client, checklist_d1_rfc8628_3_4_device_code_of_another_cl
 async fn rfc8628_3_5_denied_request_is_access_denied_and_never_gives_tokens(db: TestDatabase) {
     let (provider, clock) = start(&db).await;
     let device = device_authorization(&provider, SCOPE).await;
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     let confirm = enter_code(&browser, &entry, &device.user_code).await;
     let done = answer(&browser, &confirm, "deny").await;
@@ -296,7 +291,7 @@ both_databases!(denied, rfc8628_3_5_denied_request_is_access_denied_and_never_gi
 async fn rfc8628_3_5_expired_device_code_is_expired_token(db: TestDatabase) {
     let (provider, clock) = start(&db).await;
     let device = device_authorization(&provider, SCOPE).await;
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     let unknown = enter_code(&browser, &entry, "BCDF-GHJK").await;
 
@@ -334,7 +329,7 @@ both_databases!(slow_down, rfc8628_3_5_polling_too_fast_is_slow_down_and_the_int
 async fn rfc8628_5_1_user_code_entry_is_rate_limited(db: TestDatabase) {
     let (provider, clock) = start(&db).await;
     let device = device_authorization(&provider, SCOPE).await;
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     for wrong in ["BCDF-GHJK", "not a code", "WDJB-MJHT", "BBBB-BBBB"] {
         let page = enter_code(&browser, &entry, wrong).await;
@@ -348,7 +343,7 @@ async fn rfc8628_5_1_user_code_entry_is_rate_limited(db: TestDatabase) {
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(problem_shown(&right).starts_with(TOO_MANY));
     // Signing in again does not reset the count: it is the user's, not the session's.
-    let other_browser = Browser::new(&provider.base);
+    let other_browser = Visitor::new(&provider.base);
     let other_entry = sign_in_at(&other_browser, &device.verification_uri_complete).await;
     assert_eq!(enter_code(&other_browser, &other_entry, &device.user_code).await.status, StatusCode::TOO_MANY_REQUESTS);
 
@@ -391,7 +386,7 @@ both_databases!(unauthorized_client, rfc8628_3_1_client_without_the_grant_is_una
 async fn checklist_s2_approval_without_csrf_token_is_403_and_approves_nothing(db: TestDatabase) {
     let (provider, _) = start(&db).await;
     let device = device_authorization(&provider, SCOPE).await;
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     let confirm = enter_code(&browser, &entry, &device.user_code).await;
     let user_code = confirm.hidden("user_code");

@@ -2,11 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{TestDatabase, TestProvider, both_databases, http};
 use serde_json::Value;
-use support::{TestProvider, http};
 
 async fn get_json(url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
     let response = http().get(url).send().await.unwrap();
@@ -20,7 +17,7 @@ async fn get_json(url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap
 /// prefix to /.well-known/openid-configuration"; §3 lists the REQUIRED members.
 async fn oidc_discovery_4_3_document_names_the_exact_issuer_and_what_is_supported(db: TestDatabase) {
     portcullis_server::admin::ensure_standard_scopes(db.store().as_ref()).await.unwrap();
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).start().await;
     let (status, headers, doc) = get_json(&provider.url("/.well-known/openid-configuration")).await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/json");
@@ -42,7 +39,7 @@ both_databases!(discovery_document, oidc_discovery_4_3_document_names_the_exact_
 /// RFC 7517 §5 / §4: every published key has `kty`, `use`, `alg`, `kid`; no private member ever appears; the
 /// `kid` is the RFC 7638 thumbprint; the encryption key is not published.
 async fn rfc7517_jwks_publishes_public_signing_keys_only(db: TestDatabase) {
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).start().await;
     let (status, headers, jwks) = get_json(&provider.url("/.well-known/jwks")).await;
     assert_eq!(status, 200);
     assert_eq!(headers["access-control-allow-origin"], "*");
@@ -66,18 +63,18 @@ both_databases!(jwks_document, rfc7517_jwks_publishes_public_signing_keys_only);
 
 /// Keys are created once and kept: a restarted provider (a new state on the same database) publishes the same.
 async fn restart_keeps_the_keys(db: TestDatabase) {
-    let first = TestProvider::start(&db).await;
+    let first = TestProvider::builder(&db).start().await;
     let (_, _, before) = get_json(&first.url("/.well-known/jwks")).await;
     drop(first);
     let reopened = portcullis_store::Database::open(db.url()).await.unwrap();
-    let second = TestProvider::start_on(reopened.store(), db.url(), |c| c).await;
+    let second = TestProvider::builder(&db).store(reopened.store()).start().await;
     let (_, _, after) = get_json(&second.url("/.well-known/jwks")).await;
     assert_eq!(before, after);
 }
 both_databases!(restart, restart_keeps_the_keys);
 
 async fn health_reports_the_database(db: TestDatabase) {
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).start().await;
     let (status, _, body) = get_json(&provider.url("/healthz")).await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
@@ -91,15 +88,15 @@ both_databases!(health, health_reports_the_database);
 /// With a master key, private keys are stored sealed; without it they cannot be read, and the error says why.
 async fn sealed_keys_need_the_master_key(db: TestDatabase) {
     let master = portcullis_jose::generate_master_key().unwrap();
-    let settings = support::settings(&db, "http://localhost:44319", |c| portcullis_server::config::Config {
-        master_key: Some(master.clone()),
-        ..c
-    });
-    let _ = support::state(&db, settings).await;
+    let _ = TestProvider::builder(&db)
+        .issuer("http://localhost:44319")
+        .configure(move |c| portcullis_server::config::Config { master_key: Some(master), ..c })
+        .state()
+        .await;
     for key in db.store().list_active_keys().await.unwrap() {
         assert!(!key.private_jwk.contains("\"d\""), "private key stored in clear: {}", key.kid);
     }
-    let settings = support::settings(&db, "http://localhost:44319", |c| c);
+    let settings = TestProvider::builder(&db).issuer("http://localhost:44319").settings();
     let clock: std::sync::Arc<dyn portcullis_core::Clock> = std::sync::Arc::new(portcullis_core::SystemClock);
     let error = portcullis_server::state::AppState::new(settings, db.store(), clock, None).await.err().unwrap();
     assert!(error.to_string().contains("master_key"), "{error}");

@@ -2,12 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{TestDatabase, TestProvider, Visitor, both_databases, http, spa_tokens_with_scope};
 use serde_json::{Value, json};
-use support::browser::spa_tokens;
-use support::{TestProvider, http, seed_demo};
 
 async fn post(provider: &TestProvider, path: &str, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> (u16, Value) {
     let mut request = http().post(provider.url(path)).form(form);
@@ -30,8 +26,7 @@ async fn introspect(provider: &TestProvider, caller: (&str, &str), token: &str) 
 /// RFC 6749 §4.4 and checklist T8: an access token for the client itself, no refresh token, no ID token; the
 /// API named by the scope's resource sees it active with `sub` = the client.
 async fn rfc6749_4_4_client_credentials_issue_an_access_token_only(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let (status, body) = post(
         &provider,
         "/connect/token",
@@ -54,8 +49,7 @@ both_databases!(client_credentials, rfc6749_4_4_client_credentials_issue_an_acce
 
 /// Checklist T7: a grant the client is not permitted is unauthorized_client.
 async fn checklist_t7_grant_not_permitted_is_unauthorized_client(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let (status, body) = post(
         &provider,
         "/connect/token",
@@ -72,8 +66,7 @@ both_databases!(grant_not_permitted, checklist_t7_grant_not_permitted_is_unautho
 /// RFC 6749 §4.3: the password grant returns an ID token with `openid` and a refresh token with
 /// `offline_access`; an unknown user and a wrong password get the same answer (checklist U1).
 async fn rfc6749_4_3_password_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let form = |username: &'static str, password: &'static str| {
         [
             ("grant_type", "password"),
@@ -99,9 +92,13 @@ both_databases!(password_grant, rfc6749_4_3_password_grant);
 /// another client sees `{"active": false}` only (V1); after the SPA revokes it, it is inactive at once, at
 /// introspection and at userinfo (V2).
 async fn rfc7662_rfc7009_introspection_then_revocation(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
-    let tokens = spa_tokens(&provider.base, "alice", "openid profile roles dataEventRecords offline_access").await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    let tokens = spa_tokens_with_scope(
+        &Visitor::new(&provider.base),
+        "alice",
+        "openid profile roles dataEventRecords offline_access",
+    )
+    .await;
     let access = tokens["access_token"].as_str().unwrap();
 
     let (status, active) = introspect(&provider, API, access).await;
@@ -136,8 +133,7 @@ both_databases!(introspection_and_revocation, rfc7662_rfc7009_introspection_then
 /// Checklist V4: no client authentication is 401; an unknown token is `{"active": false}`; V3: revoking an
 /// unknown token is 200; V1: a client may not revoke another client's token.
 async fn checklist_v1_v3_v4_introspection_and_revocation_rules(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let (status, body) = post(&provider, "/connect/introspect", None, &[("token", "anything")]).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_client");
@@ -170,8 +166,7 @@ both_databases!(introspection_rules, checklist_v1_v3_v4_introspection_and_revoca
 /// RFC 8628 §3.4–3.5 through the token endpoint: a fresh device code is pending, and discovery names the
 /// device authorization endpoint and grant.
 async fn rfc8628_3_5_token_endpoint_answers_authorization_pending(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let (status, device) =
         post(&provider, "/connect/device", None, &[("client_id", "device"), ("scope", "openid profile")]).await;
     assert_eq!(status, 200, "{device}");
@@ -194,12 +189,14 @@ both_databases!(device_polling, rfc8628_3_5_token_endpoint_answers_authorization
 /// The issue's race: 50 parallel redemptions of one refresh token. With no reuse leeway exactly one succeeds
 /// and every other is a replay (checklist F1, F3), which revokes the whole sign-in, the winner's new tokens too.
 async fn checklist_f3_fifty_parallel_refreshes_without_leeway_succeed_once(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start_with(&db, |mut config| {
-        config.tokens.refresh_token_reuse_leeway = 0;
-        config
-    })
-    .await;
+    let provider = TestProvider::builder(&db)
+        .seed_demo()
+        .configure(|mut config| {
+            config.tokens.refresh_token_reuse_leeway = 0;
+            config
+        })
+        .start()
+        .await;
     let (_, issued) = post(
         &provider,
         "/connect/token",
@@ -245,8 +242,7 @@ both_databases!(parallel_refreshes, checklist_f3_fifty_parallel_refreshes_withou
 
 /// Checklist V2: when the database fails, revocation answers 503, never a 200 that did not happen.
 async fn checklist_v2_storage_failure_during_revocation_is_503(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let (_, issued) = post(
         &provider,
         "/connect/token",

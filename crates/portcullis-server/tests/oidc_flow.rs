@@ -3,16 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
     RedirectUrl, Scope, TokenResponse,
 };
-use portcullis_store::test_support::TestDatabase;
-use support::browser::{Browser, query_param};
-use support::{TestProvider, seed_demo};
+use portcullis_testkit::{TestDatabase, TestProvider, Visitor, both_databases, query_param};
 
 const SPA_REDIRECT: &str = "http://localhost:4200/callback";
 
@@ -27,8 +23,7 @@ fn rp_http() -> openidconnect::reqwest::Client {
 /// (with `iss`) → token → ID token verified (signature, iss, aud, nonce, at_hash) → userinfo → refresh (same
 /// `auth_time`, F6) → RP-initiated logout back to the registered URI → the session is gone (prompt=none fails).
 async fn oidc_core_3_1_code_flow_with_pkce_end_to_end(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let http = rp_http();
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(provider.base.clone()).unwrap(), &http).await.unwrap();
@@ -45,7 +40,7 @@ async fn oidc_core_3_1_code_flow_with_pkce_end_to_end(db: TestDatabase) {
         .set_pkce_challenge(challenge)
         .url();
 
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let consent_page = browser.sign_in(authorize_url.as_str(), "alice", "Demo-Passw0rd!").await;
     assert!(consent_page.body.contains("Angular demo application"), "{}", consent_page.body);
     let callback = browser.consent(&consent_page, "allow").await.redirect_url();
@@ -117,8 +112,7 @@ both_databases!(code_flow, oidc_core_3_1_code_flow_with_pkce_end_to_end);
 
 /// Remembered consent (consent type `explicit`): the second sign-in skips the consent page.
 async fn explicit_consent_is_remembered(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let http = rp_http();
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(provider.base.clone()).unwrap(), &http).await.unwrap();
@@ -131,7 +125,7 @@ async fn explicit_consent_is_remembered(db: TestDatabase) {
             .url()
             .0
     };
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let consent_page = browser.sign_in(url().as_str(), "bob", "Demo-Passw0rd!").await;
     let first = browser.consent(&consent_page, "allow").await.redirect_url();
     assert!(query_param(&first, "code").is_some());
@@ -143,8 +137,7 @@ both_databases!(remembered_consent, explicit_consent_is_remembered);
 
 /// RFC 6749 §4.1.2.1: the user refusing consent reaches the client as access_denied, with state and iss.
 async fn rfc6749_4_1_2_1_denied_consent_is_access_denied(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let http = rp_http();
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(provider.base.clone()).unwrap(), &http).await.unwrap();
@@ -154,7 +147,7 @@ async fn rfc6749_4_1_2_1_denied_consent_is_access_denied(db: TestDatabase) {
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
         .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
         .url();
-    let browser = Browser::new(&provider.base);
+    let browser = Visitor::new(&provider.base);
     let consent_page = browser.sign_in(url.as_str(), "alice", "Demo-Passw0rd!").await;
     let denied = browser.consent(&consent_page, "deny").await.redirect_url();
     assert_eq!(query_param(&denied, "error").as_deref(), Some("access_denied"));

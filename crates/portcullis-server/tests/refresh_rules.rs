@@ -7,18 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use portcullis_core::model::{AuthorizationStatus, Token, TokenStatus};
 use portcullis_core::secret;
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{
+    CONSOLE, Reply, SPA_REDIRECT, TestDatabase, TestProvider, Visitor, assert_access_token_inactive, both_databases,
+    fixed_clock, refresh, spa_like, spa_tokens, token, token_basic, userinfo,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::oauth::{
-    CONSOLE, Reply, SPA_REDIRECT, Visitor, add_client, assert_access_token_inactive, fixed_clock, refresh, spa_like,
-    spa_tokens, token, token_basic, userinfo,
-};
-use support::{TestProvider, seed_demo};
 use time::Duration;
 
 fn assert_invalid_grant(reply: &Reply, names: &str) {
@@ -67,9 +63,8 @@ async fn assert_all_revoked(provider: &TestProvider, refresh_token: &str) {
 /// submitted the invalid refresh token, but it will revoke the active refresh token." After the 30 s leeway
 /// the rotated token is `invalid_grant`, and every token of the authorization is revoked.
 async fn checklist_f1_rfc9700_4_14_2_rotated_refresh_token_replayed_after_leeway_revokes_all(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
     let first = spa_tokens(&visitor, "alice").await;
     let second = rotate(&provider, field(&first, "refresh_token")).await;
@@ -92,9 +87,8 @@ both_databases!(
 /// Checklist F2: the leeway covers only the immediate predecessor of an unused token. Within 30 s, a token two
 /// rotations old is a replay: `invalid_grant`, and the authorization's tokens are revoked.
 async fn checklist_f2_rfc9700_4_14_2_leeway_covers_only_the_immediate_predecessor(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
     let first = spa_tokens(&visitor, "alice").await;
     let second = rotate(&provider, field(&first, "refresh_token")).await;
@@ -117,9 +111,8 @@ both_databases!(
 /// (two tabs refreshing at once): 200, and nothing is revoked. Once the leeway is over, the same reuse is a
 /// replay.
 async fn checklist_f3_reuse_within_leeway_while_successor_unused_succeeds(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
     let first = spa_tokens(&visitor, "alice").await;
     let second = rotate(&provider, field(&first, "refresh_token")).await;
@@ -145,8 +138,7 @@ both_databases!(
 /// whatever happens, an answer saying "every token of this sign-in is revoked" is true when it is sent. Five
 /// rounds, since the outcome depends on timing.
 async fn checklist_f3_parallel_refreshes_within_leeway_both_succeed(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     for round in 1..=5 {
         let tokens = spa_tokens(&visitor, "alice").await;
@@ -195,9 +187,8 @@ both_databases!(
 /// client" (another client: `invalid_grant`), and the scope "MUST NOT include any scope not originally granted"
 /// (`invalid_scope` naming it). Neither refusal spends the token.
 async fn checklist_f4_rfc6749_6_other_client_is_invalid_grant_wider_scope_is_invalid_scope(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
-    add_client(&provider, spa_like("copycat", &[SPA_REDIRECT])).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    provider.add_client(spa_like("copycat", &[SPA_REDIRECT])).await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let refresh_token = field(&tokens, "refresh_token");
@@ -232,8 +223,7 @@ both_databases!(
 /// Checklist F5: a password change (`portcullis users set-password`) ends everything the old password opened;
 /// refreshing is `invalid_grant`, and the access tokens and the consent are revoked.
 async fn checklist_f5_refresh_after_password_change_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     portcullis_server::admin::set_password(provider.state.store.as_ref(), "alice", "An0ther-Passw0rd!".into())
@@ -256,8 +246,7 @@ both_databases!(
 /// reset written by another tool would leave it) and nothing was revoked, a refresh token issued before is
 /// `invalid_grant`.
 async fn checklist_f5_refresh_after_security_stamp_change_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let store = provider.state.store.clone();
@@ -273,9 +262,8 @@ both_databases!(
 
 /// Checklist F5: while the user is locked out, refreshing is `invalid_grant`.
 async fn checklist_f5_refresh_while_user_locked_out_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let store = provider.state.store.clone();
@@ -293,8 +281,7 @@ both_databases!(
 
 /// The SPA's refresh without `client_id` is a request without client authentication: 401 `invalid_client`.
 async fn rfc6749_6_refresh_without_client_is_invalid_client(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let reply =

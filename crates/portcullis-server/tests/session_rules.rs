@@ -3,18 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use portcullis_core::{Clock, SystemClock, secret};
 use portcullis_server::config::Config;
 use portcullis_server::pages::Locale;
-use portcullis_store::test_support::TestDatabase;
-use reqwest::StatusCode;
-use support::oauth::{
-    AuthorizeRequest, CSRF_COOKIE, EVIL_ORIGIN, PASSWORD, Pkce, Reply, SESSION_COOKIE, SPA, SPA_ORIGIN, Visitor,
-    fixed_clock, query_param, spa_tokens,
+use portcullis_testkit::{
+    AuthorizeRequest, CONSOLE, CSRF_COOKIE, EVIL_ORIGIN, PASSWORD, Pkce, Reply, SESSION_COOKIE, SPA, SPA_ORIGIN,
+    TestDatabase, TestProvider, Visitor, both_databases, fixed_clock, jwt_parts, query_param, spa_tokens, token_basic,
 };
-use support::{TestProvider, seed_demo};
+use reqwest::StatusCode;
 use time::Duration;
 
 const SIGNED_OUT: &str = "You are not signed in.";
@@ -50,8 +46,7 @@ async fn login_page(visitor: &Visitor) -> (Reply, String, String) {
 /// Checklist S1, OWASP session fixation: the session id changes at every sign-in (a value planted before is
 /// never adopted), and the previous value stops finding a session, in the store and at the endpoints.
 async fn checklist_s1_session_id_is_rotated_at_sign_in(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let planted = "planted-by-an-attacker-AAAAAAAAAAAAAAAAAAAA";
     visitor.set_cookie(SESSION_COOKIE, planted);
@@ -85,8 +80,7 @@ both_databases!(checklist_s1_session_id_is_rotated_at_sign_in, checklist_s1_sess
 /// Checklist S2 on the login form: without the CSRF token, with a wrong one, without the CSRF cookie, or sent
 /// from another site (`Origin`, `Sec-Fetch-Site`), a sign-in with the right password is 403 and signs nobody in.
 async fn checklist_s2_login_form_without_csrf_proof_is_403_and_signs_nobody_in(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (_, csrf, return_to) = login_page(&visitor).await;
     let credentials = [("username", "alice"), ("password", PASSWORD), ("return_to", return_to.as_str())];
@@ -121,8 +115,7 @@ both_databases!(
 
 /// Checklist S2 on the consent form: a forged "allow" is 403; no consent is recorded and no code issued.
 async fn checklist_s2_consent_form_without_csrf_proof_is_403_and_issues_nothing(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (_, csrf, return_to) = login_page(&visitor).await;
     let signed_in = visitor
@@ -159,8 +152,7 @@ both_databases!(
 
 /// Checklist S2 on the logout confirmation: a forged "log out" is 403 and the session lives on.
 async fn checklist_s2_logout_form_without_csrf_proof_is_403_and_keeps_the_session(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     spa_tokens(&visitor, "alice").await;
     let session = visitor.cookie(SESSION_COOKIE).unwrap();
@@ -190,8 +182,7 @@ both_databases!(
 /// Checklist S4, CSP Level 3 `frame-ancestors` and RFC 7034: no page of the provider may be framed
 /// (clickjacking the login, consent or logout buttons). Every kind of page the flows show is checked.
 async fn checklist_s4_every_page_refuses_framing(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let mut pages: Vec<(&str, Reply)> = Vec::new();
 
@@ -246,8 +237,7 @@ fn assert_cookie_protected(set_cookie: &str, secure: bool) {
 /// Checklist S5, RFC 9700 §4.12: after a POST the browser is sent on with 303 (a 307 would re-post the user's
 /// credentials to the client); cookies are `HttpOnly; SameSite=Lax`, and `Secure` when the issuer is https.
 async fn checklist_s5_rfc9700_4_12_post_redirects_are_303_and_cookies_are_httponly_lax(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let to_login = visitor.get(&AuthorizeRequest::spa(&Pkce::new()).path()).await;
     let login = visitor.get(to_login.location().unwrap()).await;
@@ -282,8 +272,10 @@ async fn checklist_s5_rfc9700_4_12_post_redirects_are_303_and_cookies_are_httpon
     assert_cookie_protected(signed_out.set_cookie(SESSION_COOKIE).expect("the session cookie removed"), false);
 
     // Behind an https issuer (TLS ends at a proxy), the same cookies are Secure.
-    let https =
-        TestProvider::start_with(&db, |config| Config { issuer: "https://id.example.test".into(), ..config }).await;
+    let https = TestProvider::builder(&db)
+        .configure(|config| Config { issuer: "https://id.example.test".into(), ..config })
+        .start()
+        .await;
     let page = Visitor::new(&https.base).get("/login").await;
     assert_cookie_protected(page.set_cookie(CSRF_COOKIE).expect("the CSRF cookie"), true);
 }
@@ -296,8 +288,7 @@ both_databases!(
 /// End-User whether to log out": a confirmation page, no redirect, the session intact. Confirming with the
 /// CSRF token signs out (server-side) and only then redirects, to the registered URI, with `state`.
 async fn checklist_s6_rp_initiated_logout_2_without_hint_asks_before_signing_out(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     spa_tokens(&visitor, "alice").await;
     let session = visitor.cookie(SESSION_COOKIE).unwrap();
@@ -337,8 +328,7 @@ both_databases!(
 /// registered with the OP"; compared exactly, and only among the named client's URIs. Otherwise: the error page,
 /// no redirect.
 async fn checklist_r8_rp_initiated_logout_3_unregistered_post_logout_uri_is_not_followed(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let hint = tokens["id_token"].as_str().unwrap();
@@ -387,8 +377,7 @@ both_databases!(
 /// Checklist R9, RFC 9700 §4.11 (open redirectors): the login page's `return_to` only ever leads back into the
 /// provider's own flows; another site, scheme-relative or backslash tricks land on `/`.
 async fn checklist_r9_rfc9700_4_11_login_return_to_another_site_is_not_followed(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     for hostile in [
         "https://evil.example/",
         "//evil.example/connect/authorize?x=1",
@@ -430,9 +419,8 @@ async fn attempt(visitor: &Visitor, username: &str, password: &str) -> Reply {
 /// failures the account is locked for 15 minutes: the right password then shows the lockout message (only to
 /// whoever knows it) and starts no session; the lock is in the store and ends on time.
 async fn checklist_u1_same_answer_for_unknown_user_and_lockout_after_5_failures(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let strings = Locale::En.strings();
     let visitor = Visitor::new(&provider.base);
 
@@ -479,16 +467,15 @@ both_databases!(
 /// The console client's password grant (RFC 6749 §4.3) for `username` / `password`.
 async fn password_grant(provider: &TestProvider, username: &str, password: &str) -> Reply {
     let form = [("grant_type", "password"), ("username", username), ("password", password), ("scope", "openid")];
-    support::oauth::token_basic(&provider.base, support::oauth::CONSOLE, &form).await
+    token_basic(&provider.base, CONSOLE, &form).await
 }
 
 /// Checklist U1: "the same lockout/throttle on the login page, password grant and device verification" (RFC
 /// 6749 §4.3.2: the server "MUST protect the endpoint against brute force attacks"). Failures through the
 /// password grant lock the login page, and the locked account is refused by both.
 async fn checklist_u1_rfc6749_4_3_2_password_grant_and_login_page_share_one_lockout(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
 
     for _ in 0..3 {
@@ -526,12 +513,11 @@ both_databases!(
 async fn checklist_s6_rfc8725_3_1_forged_id_token_hint_is_refused(db: TestDatabase) {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let tokens = spa_tokens(&visitor, "alice").await;
     let session = visitor.cookie(SESSION_COOKIE).unwrap();
-    let (_, mut claims) = support::oauth::jwt_parts(tokens["id_token"].as_str().unwrap());
+    let (_, mut claims) = jwt_parts(tokens["id_token"].as_str().unwrap());
 
     let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
     let unsigned = format!("{}.{}.", encode(&serde_json::json!({"alg": "none", "typ": "JWT"})), encode(&claims));

@@ -3,18 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use portcullis_core::model::{ClientType, ConsentType, TokenStatus, TokenType};
 use portcullis_core::secret;
 use portcullis_server::admin::{ClientSpec, SecretChoice};
-use portcullis_store::test_support::TestDatabase;
-use reqwest::StatusCode;
-use support::oauth::{
-    AuthorizeRequest, CONSOLE, Pkce, Reply, SPA, SPA_REDIRECT, Visitor, add_client, assert_access_token_inactive,
-    fixed_clock, redeem, refresh, spa_like, token, token_basic, token_raw,
+use portcullis_testkit::{
+    AuthorizeRequest, CONSOLE, Pkce, Reply, SPA, SPA_REDIRECT, TestDatabase, TestProvider, Visitor,
+    assert_access_token_inactive, both_databases, fixed_clock, http, redeem, refresh, spa_like, token, token_basic,
+    token_raw, userinfo,
 };
-use support::{TestProvider, seed_demo};
+use reqwest::StatusCode;
 use time::Duration;
 
 const WEB_REDIRECT: &str = "http://localhost:5000/signin-oidc";
@@ -48,8 +45,7 @@ async fn code_row(provider: &TestProvider, code: &str) -> portcullis_core::model
 /// Checklist P3, RFC 7636 §4.6: a verifier that does not hash to the challenge is `invalid_grant`, and nothing
 /// is issued.
 async fn checklist_p3_rfc7636_4_6_wrong_code_verifier_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, _) = spa_code(&visitor).await;
     let other = Pkce::new();
@@ -68,8 +64,7 @@ both_databases!(
 /// Checklist P4, RFC 7636 §4.5/§4.6: the authorization request sent a challenge, the token request no
 /// verifier: `invalid_grant`.
 async fn checklist_p4_rfc7636_4_5_challenge_sent_verifier_missing_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, _) = spa_code(&visitor).await;
     let form =
@@ -100,9 +95,8 @@ fn legacy_web_client() -> ClientSpec {
 /// code_challenge in the authorization request, a request to the token endpoint containing a code_verifier is
 /// rejected."
 async fn checklist_p5_rfc9700_4_8_2_verifier_without_challenge_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
-    add_client(&provider, legacy_web_client()).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    provider.add_client(legacy_web_client()).await;
     let visitor = Visitor::new(&provider.base);
     let request = AuthorizeRequest::for_client("legacyweb", WEB_REDIRECT, None);
     let web = ("legacyweb", WEB_SECRET);
@@ -133,8 +127,7 @@ both_databases!(
 /// Checklist P6, RFC 7636 §4.1: `code-verifier = 43*128unreserved`. Shorter, longer, or with another character:
 /// refused with a description saying which.
 async fn checklist_p6_rfc7636_4_1_malformed_code_verifier_is_refused(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, _) = spa_code(&visitor).await;
     for (verifier, names) in [
@@ -164,15 +157,14 @@ both_databases!(
 /// authorization code." The first redemption's access token is then refused at userinfo, its refresh token at
 /// the token endpoint, and every row of the grant is revoked.
 async fn checklist_c1_rfc6749_4_1_2_code_replay_revokes_issued_tokens(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let first = redeem(&provider.base, &code, &pkce.verifier).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let issued = first.json();
     let access_token = issued["access_token"].as_str().unwrap();
-    assert_eq!(support::oauth::userinfo(&provider.base, access_token).await.status, StatusCode::OK);
+    assert_eq!(userinfo(&provider.base, access_token).await.status, StatusCode::OK);
 
     let replay = redeem(&provider.base, &code, &pkce.verifier).await;
     assert_token_error(&replay, StatusCode::BAD_REQUEST, "invalid_grant", "already used");
@@ -196,8 +188,7 @@ both_databases!(
 /// Checklist C2, RFC 6749 §4.1.2 ("The client MUST NOT use the authorization code more than once"): 50
 /// redemptions of one code at the same moment, exactly one gets tokens, the others `invalid_grant`.
 async fn checklist_c2_rfc6749_4_1_2_parallel_redemptions_of_one_code_succeed_once(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let mut redemptions = tokio::task::JoinSet::new();
@@ -243,13 +234,12 @@ async fn race(provider: &TestProvider, code: &str, verifier: &str) -> serde_json
 /// issued from that code are revoked, whichever request wins. So once all answers are in, the winner's tokens
 /// must be inactive too. Five races, since the outcome depends on timing.
 async fn checklist_c1_c2_rfc6749_4_1_2_tokens_of_a_raced_code_are_revoked(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     for round in 1..=5 {
         let (code, pkce) = spa_code(&visitor).await;
         let winner = race(&provider, &code, &pkce.verifier).await;
-        let info = support::oauth::userinfo(&provider.base, winner["access_token"].as_str().unwrap()).await;
+        let info = userinfo(&provider.base, winner["access_token"].as_str().unwrap()).await;
         assert_eq!(
             info.status,
             StatusCode::UNAUTHORIZED,
@@ -269,9 +259,8 @@ both_databases!(
 /// "client_id" in the request". Another public client with the same redirect URI and the right verifier
 /// still gets `invalid_grant`, and the code stays the rightful client's.
 async fn checklist_c3_rfc6749_4_1_3_code_of_another_client_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
-    add_client(&provider, spa_like("copycat", &[SPA_REDIRECT])).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    provider.add_client(spa_like("copycat", &[SPA_REDIRECT])).await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let form = [
@@ -295,8 +284,7 @@ both_databases!(
 /// in the authorization request [...] and their values MUST be identical". A different one is `invalid_grant`
 /// naming it; a missing one is `invalid_request` naming the parameter.
 async fn checklist_c4_rfc6749_4_1_3_different_redirect_uri_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let with_uri = |uri: &'static str| {
@@ -331,9 +319,8 @@ both_databases!(
 /// Checklist C5, RFC 6749 §4.1.2 ("A maximum authorization code lifetime of 10 minutes is RECOMMENDED"; the
 /// provider's default is 5): once expired, `invalid_grant` saying so.
 async fn checklist_c5_rfc6749_4_1_2_expired_code_is_invalid_grant(db: TestDatabase) {
-    seed_demo(&db).await;
     let clock = fixed_clock();
-    let provider = TestProvider::start_with_clock(&db, clock.clone()).await;
+    let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
     let visitor = Visitor::new(&provider.base);
     let (late, late_pkce) = spa_code(&visitor).await;
     let (in_time, in_time_pkce) = spa_code(&visitor).await;
@@ -354,8 +341,7 @@ both_databases!(
 /// MUST respond with an HTTP 401 (Unauthorized) status code and include the "WWW-Authenticate" response header
 /// field matching the authentication scheme used by the client." Unknown client and wrong secret read alike.
 async fn checklist_t1_rfc6749_5_2_wrong_client_secret_is_401_invalid_client(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let form = [("grant_type", "refresh_token"), ("refresh_token", "whatever")];
 
     let basic = token_basic(&provider.base, ("consoleclient", "wrong-secret"), &form).await;
@@ -379,7 +365,7 @@ async fn checklist_t1_rfc6749_5_2_wrong_client_secret_is_401_invalid_client(db: 
     // A confidential client without its secret, and a garbled Basic header, are invalid_client too.
     let no_secret = [&form[..], &[("client_id", "consoleclient")]].concat();
     assert_token_error(&token(&provider.base, &no_secret).await, StatusCode::UNAUTHORIZED, "invalid_client", "secret");
-    let garbled = support::oauth::client()
+    let garbled = http()
         .post(provider.url("/connect/token"))
         .header("authorization", "Basic !!!not-base64!!!")
         .form(&form)
@@ -397,8 +383,7 @@ both_databases!(
 
 /// Checklist T2, RFC 6749 §2.3.1: the client secret "MUST NOT" be in the request URI. Refused even when right.
 async fn checklist_t2_rfc6749_2_3_1_client_secret_in_query_is_invalid_request(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let form = "grant_type=refresh_token&refresh_token=whatever&client_id=consoleclient";
     for query in ["?client_secret=consoleClientSecret", "?client_id=consoleclient&client_secret=consoleClientSecret"] {
         let reply = token_raw(&provider.base, query, Some("application/x-www-form-urlencoded"), form).await;
@@ -413,8 +398,7 @@ both_databases!(
 /// Checklist T5, RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once." Each
 /// repeated parameter is `invalid_request` naming it, and a repeated code is not redeemed.
 async fn checklist_t5_rfc6749_3_1_repeated_token_parameter_is_invalid_request(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let form = url::form_urlencoded::Serializer::new(String::new())
@@ -460,8 +444,7 @@ fn assert_token_response(reply: &Reply, grant: &str) {
 /// Checklist T6, RFC 6749 §5.1: "The authorization server MUST include the HTTP "Cache-Control" response header
 /// field with a value of "no-store" in any response containing tokens", JSON, with `token_type`.
 async fn checklist_t6_rfc6749_5_1_every_token_response_is_uncached_json_with_token_type(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let redeemed = redeem(&provider.base, &code, &pkce.verifier).await;
@@ -481,8 +464,7 @@ both_databases!(
 /// this authorization grant type"; `unsupported_grant_type` for one the server does not know; `grant_type`
 /// missing is `invalid_request` naming it.
 async fn checklist_t7_rfc6749_5_2_grant_not_permitted_is_unauthorized_client(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
 
@@ -523,8 +505,7 @@ both_databases!(
 /// RFC 6749 §4.1.3: the token request uses "the "application/x-www-form-urlencoded" format". JSON, plain text
 /// or no Content-Type at all is `invalid_request` naming what was sent; a charset parameter is fine.
 async fn rfc6749_4_1_3_token_request_that_is_not_a_form_is_invalid_request(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let visitor = Visitor::new(&provider.base);
     let (code, pkce) = spa_code(&visitor).await;
     let form = url::form_urlencoded::Serializer::new(String::new())
@@ -557,8 +538,7 @@ both_databases!(
 /// The console client's well-formed request for a grant it has: whatever the answer, it is not a client
 /// authentication failure (keeps T1 honest: the right secret is accepted).
 async fn checklist_t1_right_secret_passes_client_authentication(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let form = [("grant_type", "refresh_token"), ("refresh_token", "not-a-refresh-token")];
     let reply = token_basic(&provider.base, CONSOLE, &form).await;
     assert_token_error(&reply, StatusCode::BAD_REQUEST, "invalid_grant", "refresh token");

@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
 use std::sync::Arc;
 
 use portcullis_core::FixedClock;
@@ -19,7 +17,7 @@ use portcullis_jose::SigningAlg;
 use portcullis_server::config::{Config, TokenSettings};
 use portcullis_server::state::AppState;
 use portcullis_server::tokens::{self, ActiveToken, Grant, RefreshTokenPayload, ResolveError, Subject, TokenResponse};
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{TestDatabase, TestProvider, both_databases};
 use serde_json::{Map, Value, json};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -52,12 +50,16 @@ async fn fixture(
     provider_format: AccessTokenFormat,
     client_format: Option<AccessTokenFormat>,
 ) -> Fixture {
-    let settings = support::settings(db, ISSUER, |config| Config {
-        tokens: TokenSettings { access_token_format: provider_format, ..config.tokens },
-        ..config
-    });
     let clock = Arc::new(FixedClock::new(NOW));
-    let state = support::state_with_clock(db, settings, clock.clone()).await;
+    let state = TestProvider::builder(db)
+        .issuer(ISSUER)
+        .configure(move |config| Config {
+            tokens: TokenSettings { access_token_format: provider_format, ..config.tokens },
+            ..config
+        })
+        .clock(clock.clone())
+        .state()
+        .await;
     let store = state.store.clone();
 
     portcullis_server::admin::ensure_standard_scopes(store.as_ref()).await.unwrap();

@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
-
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{
+    EVIL_ORIGIN, Reply, SPA_ORIGIN, TestDatabase, TestProvider, Visitor, both_databases, http, refresh, spa_tokens,
+    userinfo,
+};
 use reqwest::{Method, StatusCode};
-use support::oauth::{EVIL_ORIGIN, Reply, SPA_ORIGIN, Visitor, client, refresh, spa_tokens, userinfo};
-use support::{TestProvider, seed_demo};
 
 /// RFC 6750 §3: the error is in the `WWW-Authenticate: Bearer` challenge, with the status §3.1 gives it.
 fn assert_bearer_error(reply: &Reply, status: StatusCode, code: &str) {
@@ -24,11 +23,10 @@ fn assert_bearer_error(reply: &Reply, status: StatusCode, code: &str) {
 /// authentication is necessary [...]), the resource server SHOULD NOT include an error code or other error
 /// information."
 async fn rfc6750_3_1_userinfo_without_token_is_401_with_a_bare_challenge(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
-    let get = Reply::read(client().get(provider.url("/connect/userinfo")).send().await.unwrap()).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    let get = Reply::read(http().get(provider.url("/connect/userinfo")).send().await.unwrap()).await;
     let post = Reply::read(
-        client()
+        http()
             .post(provider.url("/connect/userinfo"))
             .header("content-type", "application/x-www-form-urlencoded")
             .send()
@@ -50,8 +48,7 @@ both_databases!(
 /// reasons" → 401. An unknown value, a garbled JWE or JWS, and an ID token (RS256, not `at+jwt`: checklist RS3)
 /// are all `invalid_token`; a malformed header is `invalid_request` (400).
 async fn rfc6750_3_1_userinfo_with_bad_token_is_401_invalid_token(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let tokens = spa_tokens(&Visitor::new(&provider.base), "alice").await;
     let access_token = tokens["access_token"].as_str().unwrap();
     let mut tampered = access_token.to_owned();
@@ -69,7 +66,7 @@ async fn rfc6750_3_1_userinfo_with_bad_token_is_401_invalid_token(db: TestDataba
         assert_bearer_error(&reply, StatusCode::UNAUTHORIZED, "invalid_token");
         assert!(!reply.body.contains("alice"), "{what}: {}", reply.body);
     }
-    let malformed = client().get(provider.url("/connect/userinfo")).header("authorization", "Bearer").send().await;
+    let malformed = http().get(provider.url("/connect/userinfo")).header("authorization", "Bearer").send().await;
     assert_bearer_error(&Reply::read(malformed.unwrap()).await, StatusCode::BAD_REQUEST, "invalid_request");
     assert_eq!(userinfo(&provider.base, access_token).await.status, StatusCode::OK, "the real token works");
 }
@@ -81,11 +78,10 @@ both_databases!(
 /// RFC 6750 §2: "Clients MUST NOT use more than one method to transmit the token in each request." Header and
 /// form body together are `invalid_request` (400); the body alone (§2.2) is accepted.
 async fn rfc6750_2_token_in_header_and_body_is_400_invalid_request(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let tokens = spa_tokens(&Visitor::new(&provider.base), "alice").await;
     let access_token = tokens["access_token"].as_str().unwrap();
-    let both = client()
+    let both = http()
         .post(provider.url("/connect/userinfo"))
         .bearer_auth(access_token)
         .form(&[("access_token", access_token)])
@@ -97,7 +93,7 @@ async fn rfc6750_2_token_in_header_and_body_is_400_invalid_request(db: TestDatab
     assert!(!both.body.contains("alice@example.com"), "{}", both.body);
 
     let body_only =
-        client().post(provider.url("/connect/userinfo")).form(&[("access_token", access_token)]).send().await.unwrap();
+        http().post(provider.url("/connect/userinfo")).form(&[("access_token", access_token)]).send().await.unwrap();
     let body_only = Reply::read(body_only).await;
     assert_eq!(body_only.status, StatusCode::OK, "{}", body_only.body);
     assert_eq!(body_only.json()["email"], "alice@example.com");
@@ -111,8 +107,7 @@ both_databases!(
 /// Bearer Token") with RFC 6750 §3.1 insufficient_scope (403): an access token narrowed by a refresh to a scope
 /// without `openid` does not open userinfo.
 async fn rfc6750_3_1_userinfo_token_without_openid_is_403_insufficient_scope(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     let tokens = spa_tokens(&Visitor::new(&provider.base), "alice").await;
     let narrowed = refresh(&provider.base, tokens["refresh_token"].as_str().unwrap(), Some("dataEventRecords")).await;
     assert_eq!(narrowed.status, StatusCode::OK, "{}", narrowed.body);
@@ -131,7 +126,7 @@ both_databases!(
 
 /// A CORS request (`preflight` = OPTIONS with `Access-Control-Request-*`) from `origin`.
 async fn cors(provider: &TestProvider, method: Method, path: &str, origin: &str, preflight: bool) -> Reply {
-    let mut request = client().request(method.clone(), provider.url(path)).header("origin", origin);
+    let mut request = http().request(method.clone(), provider.url(path)).header("origin", origin);
     if preflight {
         request = request
             .header("access-control-request-method", "POST")
@@ -146,8 +141,7 @@ async fn cors(provider: &TestProvider, method: Method, path: &str, origin: &str,
 /// registered on a client (the SPA's `http://localhost:4200`), by no other; discovery and the JWKS are public
 /// documents any origin may read.
 async fn fetch_3_2_cors_allows_only_registered_origins_on_token_and_userinfo(db: TestDatabase) {
-    seed_demo(&db).await;
-    let provider = TestProvider::start(&db).await;
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
     for path in ["/connect/token", "/connect/userinfo"] {
         let preflight = cors(&provider, Method::OPTIONS, path, SPA_ORIGIN, true).await;
         assert!(preflight.status.is_success(), "{path}: {}", preflight.status);

@@ -2,7 +2,7 @@
 //! axum layer's RFC 6750 §3.1 responses.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
+mod mock_provider;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +11,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
+use mock_provider::{API, API_SECRET, MockProvider, NOW, invalid_token};
+use portcullis_testkit::nowhere;
 use portcullis_validation::{AccessToken, ClientSecret, FixedClock, Policy, Rejection, Validator, ValidatorBuilder};
 use serde_json::{Value, json};
-use support::{API, API_SECRET, MockProvider, NOW, invalid_token};
 use tower::ServiceExt;
 
 fn active(provider: &MockProvider, changes: Value) -> Value {
@@ -201,9 +202,7 @@ async fn rs1_a_missing_role_is_403() {
 
 #[tokio::test]
 async fn the_provider_being_down_is_503_through_the_layer() {
-    let address = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let validator =
-        Validator::introspection(format!("http://{address}"), API, ClientSecret::new(API_SECRET)).build().unwrap();
+    let validator = Validator::introspection(nowhere().await, API, ClientSecret::new(API_SECRET)).build().unwrap();
     let (status, challenge, body) = call(app(&validator, Policy::new()), Some("Bearer t1")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(challenge, None);

@@ -2,20 +2,21 @@
 //! with crafted tokens.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-mod support;
+mod mock_provider;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use portcullis_jose::{Decrypter, SigningAlg};
-use portcullis_validation::{FixedClock, Rejection, Validator};
-use serde_json::{Value, json};
-use sha2::Sha256;
-use support::{
+use mock_provider::{
     API, MockProvider, NOW, access_token, claims, claims_with, encryption_jwk, forge, header_of, invalid_token,
     keyring, keys, provider_keyring, with_header,
 };
+use portcullis_jose::{Decrypter, SigningAlg};
+use portcullis_testkit::nowhere;
+use portcullis_validation::{FixedClock, Rejection, Validator};
+use serde_json::{Value, json};
+use sha2::Sha256;
 
 struct Setup {
     provider: MockProvider,
@@ -240,10 +241,9 @@ async fn a_provider_that_is_down_is_503_and_is_asked_again_after_the_retry_inter
 #[tokio::test]
 async fn an_unreachable_provider_is_503_not_401() {
     let clock = Arc::new(FixedClock::new(NOW));
-    // A port nothing listens on: bound, then released.
-    let address = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let validator = Validator::local_jwt(format!("http://{address}"), API).clock(clock).build().unwrap();
-    let token = access_token(&claims(&format!("http://{address}")));
+    let address = nowhere().await;
+    let validator = Validator::local_jwt(address.as_str(), API).clock(clock).build().unwrap();
+    let token = access_token(&claims(&address));
     let rejection = validator.validate(&token).await.unwrap_err();
     assert!(matches!(&rejection, Rejection::Unavailable(text) if text.contains("cannot reach")), "{rejection:?}");
     assert_eq!(rejection.status(), 503);

@@ -1,10 +1,6 @@
-//! Shared by the API's tests: a real provider started in-process on 127.0.0.1 (the server crate's own test
-//! harness, included from its tests/support/), tokens obtained from it as clients would, and the API's
-//! router called directly.
+//! Shared by the API's tests: a real provider started in-process on 127.0.0.1 (`portcullis-testkit`), tokens
+//! obtained from it as clients would, and the API's router called directly.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
-
-#[path = "../../../../crates/portcullis-server/tests/support/mod.rs"]
-pub mod support;
 
 use axum::Router;
 use axum::body::Body;
@@ -13,17 +9,13 @@ use data_event_records::Records;
 use portcullis_core::SystemClock;
 use portcullis_core::model::{ClientType, ConsentType, GrantType, Scope};
 use portcullis_server::admin::{self, ClientSpec, SecretChoice};
-use portcullis_store::test_support::TestDatabase;
+use portcullis_testkit::{PASSWORD, TestDatabase, TestProvider, http};
 use portcullis_validation::{ClientSecret, Validator, ValidatorBuilder};
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub use support::TestProvider;
+pub use portcullis_testkit::{API, API_SECRET, CONSOLE, SPA_ORIGIN, nowhere};
 
-pub const API: &str = "rs_dataEventRecordsApi";
-pub const API_SECRET: &str = "dataEventRecordsSecret";
-pub const CONSOLE: (&str, &str) = ("consoleclient", "consoleClientSecret");
-pub const SPA_ORIGIN: &str = "http://localhost:4200";
 pub const RECORDS: &str = "/api/DataEventRecords";
 /// What a client of the API asks for: the API's scope, and `roles` so the token carries the user's roles.
 pub const API_SCOPE: &str = "openid roles dataEventRecords";
@@ -34,7 +26,7 @@ pub const AUDIT_CLIENT: (&str, &str) = ("auditclient", "auditClientSecret-for-te
 
 /// The demo data, plus [`AUDIT_SCOPE`] and a client allowed it; call before the provider starts.
 pub async fn seed(db: &TestDatabase) {
-    support::seed_demo(db).await;
+    portcullis_testkit::seed_demo(db).await;
     let store = db.store();
     let scope = Scope {
         name: AUDIT_SCOPE.into(),
@@ -80,10 +72,10 @@ pub async fn api(db: &TestDatabase, validator: &Validator) -> Router {
 
 /// An access token from the resource owner password grant, for `client`.
 pub async fn token_for(provider: &TestProvider, (id, secret): (&str, &str), username: &str, scope: &str) -> Value {
-    let response = support::http()
+    let response = http()
         .post(provider.url("/connect/token"))
         .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "password"), ("username", username), ("password", "Demo-Passw0rd!"), ("scope", scope)])
+        .form(&[("grant_type", "password"), ("username", username), ("password", PASSWORD), ("scope", scope)])
         .send()
         .await
         .unwrap();
@@ -104,7 +96,7 @@ pub async fn access_token_with(provider: &TestProvider, username: &str, scope: &
 
 /// Revokes `token` as the client it was issued to (RFC 7009).
 pub async fn revoke(provider: &TestProvider, (id, secret): (&str, &str), token: &str) {
-    let response = support::http()
+    let response = http()
         .post(provider.url("/connect/revoke"))
         .basic_auth(id, Some(secret))
         .form(&[("token", token)])
@@ -185,10 +177,4 @@ pub async fn call(api: &Router, method: &str, path: &str, token: Option<&str>, b
 /// A record body as the SPA sends it on `POST`.
 pub fn new_record(name: &str, description: &str) -> Value {
     serde_json::json!({"name": name, "description": description, "timestamp": "2026-11-01T12:00:00.000Z"})
-}
-
-/// An address on 127.0.0.1 where nothing listens (bound, then released): a provider that is down.
-pub async fn nowhere() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
 }

@@ -2,7 +2,8 @@
 //! endpoints whose answers and availability a test controls, with a count of the calls each one got.
 //!
 //! The real provider is exercised by the dataEventRecords API's tests; this one lets a test make the provider
-//! misbehave (down, redirecting, rotating keys) in ways the real one never would on purpose.
+//! misbehave (down, redirecting, rotating keys) in ways the real one never would on purpose. Serving it, the demo
+//! API's credentials and reading a JWT come from `portcullis-testkit`.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -18,15 +19,13 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use portcullis_core::model::StoredKey;
 use portcullis_jose::{KeyAlg, Keyring, SigningAlg, generate_key};
+use portcullis_testkit::{Loopback, Served, jwt_parts};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 pub const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
-pub const API: &str = "rs_dataEventRecordsApi";
-pub const API_SECRET: &str = "dataEventRecordsSecret";
+pub use portcullis_testkit::{API, API_SECRET};
 
 /// The provider's keys (ES256, RS256, RSA-OAEP) and a second set nobody publishes; generated once per test
 /// binary, as RSA key generation is the slow part.
@@ -79,13 +78,13 @@ pub struct Behaviour {
 pub struct MockProvider {
     pub issuer: String,
     pub behaviour: Arc<Behaviour>,
-    server: JoinHandle<()>,
+    _server: Served,
 }
 
 impl MockProvider {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let loopback = Loopback::bind().await;
+        let issuer = loopback.base().to_owned();
         let behaviour = Arc::new(Behaviour::default());
         *behaviour.jwks.lock().unwrap() = provider_keyring().jwks_json().to_vec();
         let router = Router::new()
@@ -93,8 +92,7 @@ impl MockProvider {
             .route("/jwks", get(jwks))
             .route("/introspect", post(introspect))
             .with_state((issuer.clone(), behaviour.clone()));
-        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        Self { issuer, behaviour, server }
+        Self { issuer, behaviour, _server: loopback.serve(router) }
     }
 
     pub fn calls(&self) -> (usize, usize, usize) {
@@ -112,12 +110,6 @@ impl MockProvider {
 
     pub fn publish(&self, keys: &[StoredKey]) {
         *self.behaviour.jwks.lock().unwrap() = keyring(keys).jwks_json().to_vec();
-    }
-}
-
-impl Drop for MockProvider {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
@@ -210,8 +202,8 @@ pub fn forge(header: &Value, claims: &Map<String, Value>, signature: &[u8]) -> S
 
 /// The header of a compact token, decoded.
 pub fn header_of(token: &str) -> Map<String, Value> {
-    let part = token.split('.').next().unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    let (header, _) = jwt_parts(token);
+    header.as_object().unwrap().clone()
 }
 
 /// `token` with its header replaced by `header` (the signature no longer matches, which is beside the point
