@@ -13,7 +13,7 @@ use portcullis_core::store::Store;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::Database;
-use crate::database::redact_url;
+use crate::opening::redact_url;
 
 /// The environment variable naming the PostgreSQL server tests create their databases on.
 pub const POSTGRES_URL_ENV: &str = "PORTCULLIS_TEST_POSTGRES_URL";
