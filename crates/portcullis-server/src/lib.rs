@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod endpoint;
 pub mod error;
+pub mod failure;
 pub mod keys;
 pub mod pages;
 pub mod prune;
