@@ -22,17 +22,14 @@ use portcullis_core::{ErrorCode, OAuthError, secret};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::endpoint::token::{active_user, authenticated_form, iso, issue_error, live_authorization, no_store_json};
+use crate::credentials::{authenticated_form, no_store_json};
+use crate::endpoint::grant_facts::{active_user, iso, issue_error, live_authorization};
 use crate::error::{ApiError, store_error};
+use crate::metadata::DEVICE_VERIFY_PATH;
 use crate::state::AppState;
 use crate::tokens::{self, Grant, Subject, TokenResponse};
 
 pub use verify::verify_routes;
-
-/// RFC 8628 §3.1 device authorization endpoint.
-pub const DEVICE_AUTHORIZATION_PATH: &str = "/connect/device";
-/// RFC 8628 §3.2 `verification_uri`: where the user enters the code.
-pub const VERIFY_PATH: &str = crate::pages::DEVICE_VERIFY_PATH;
 
 /// How many user codes are drawn before giving up when each one collides with a code already stored. One
 /// collision among live codes is already unlikely (20^8 values); several in a row mean something is wrong.
@@ -187,7 +184,7 @@ fn rows(
 }
 
 fn response(state: &AppState, device_code: String, user_code: &UserCode, lifetime: u64) -> DeviceAuthorizationResponse {
-    let verification_uri = state.settings.issuer.endpoint(VERIFY_PATH);
+    let verification_uri = state.settings.issuer.endpoint(DEVICE_VERIFY_PATH);
     let mut complete = url::Url::parse(&verification_uri).ok();
     if let Some(url) = complete.as_mut() {
         url.query_pairs_mut().append_pair("user_code", &user_code.to_string());

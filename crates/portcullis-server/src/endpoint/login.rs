@@ -14,7 +14,8 @@ use portcullis_core::protocol::params::Params;
 use portcullis_core::protocol::redirect_uri;
 use serde::Deserialize;
 
-use crate::endpoint::authorize::{AUTHORIZE_PATH, error_page, forbidden};
+use crate::endpoint::error_page::{error_page, forbidden};
+use crate::metadata::{AUTHORIZE_PATH, DEVICE_VERIFY_PATH};
 use crate::pages::{self, Locale, LoginProblem, LoginView, MessageView};
 use crate::session;
 use crate::state::AppState;
@@ -34,7 +35,7 @@ pub fn safe_return_to(value: Option<&str>) -> String {
 }
 
 fn is_local_flow(path: &str) -> bool {
-    let allowed = [AUTHORIZE_PATH, crate::pages::DEVICE_VERIFY_PATH];
+    let allowed = [AUTHORIZE_PATH, DEVICE_VERIFY_PATH];
     allowed.iter().any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('?')))
         && !path.contains(['\\', '\r', '\n'])
 }

@@ -27,10 +27,10 @@ use portcullis_core::{OAuthError, secret};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-use super::VERIFY_PATH;
 use super::attempts::{Limit, UserCodeAttempts};
-use crate::endpoint::authorize::{LOGIN_PATH, error_page, forbidden};
+use crate::endpoint::error_page::{error_page, forbidden};
 use crate::error::store_error;
+use crate::metadata::{DEVICE_VERIFY_PATH, LOGIN_PATH};
 use crate::pages::{self, DeviceConfirmView, DeviceEntryView, DeviceOutcome, DeviceProblem, Locale, ScopeLine};
 use crate::session::{self, Current};
 use crate::state::AppState;
@@ -41,7 +41,9 @@ const MAX_SHOWN_CODE_CHARS: usize = 32;
 
 /// The verification page's routes, with the attempt counter they share. Merge into the pages router.
 pub fn verify_routes() -> Router<AppState> {
-    Router::new().route(VERIFY_PATH, get(page).post(submit)).layer(Extension(Arc::new(UserCodeAttempts::default())))
+    Router::new()
+        .route(DEVICE_VERIFY_PATH, get(page).post(submit))
+        .layer(Extension(Arc::new(UserCodeAttempts::default())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,11 +138,11 @@ fn limit(state: &AppState) -> Limit {
 /// Sends the browser to sign in, and back here afterwards with the code still filled in.
 fn to_login(typed: &str) -> Response {
     let return_to = if typed.is_empty() {
-        VERIFY_PATH.to_string()
+        DEVICE_VERIFY_PATH.to_string()
     } else {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("user_code", typed);
-        format!("{VERIFY_PATH}?{}", query.finish())
+        format!("{DEVICE_VERIFY_PATH}?{}", query.finish())
     };
     let mut login = url::form_urlencoded::Serializer::new(String::new());
     login.append_pair("return_to", &return_to);
