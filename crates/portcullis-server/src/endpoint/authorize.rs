@@ -14,7 +14,6 @@ use portcullis_core::protocol::consent::{self, ConsentDecision};
 use portcullis_core::protocol::params::Params;
 use portcullis_core::{OAuthError, secret};
 use serde_json::json;
-use time::Duration;
 
 use crate::endpoint::error_page::{error_page, forbidden};
 use crate::metadata::{AUTHORIZE_PATH, LOGIN_PATH};
@@ -276,7 +275,7 @@ async fn record_code(
         "auth_time": current.session.auth_time.unix_timestamp(),
         "sid": session::sid(&current.session),
     });
-    let lifetime = Duration::seconds(i64::try_from(state.settings.tokens.authorization_code_lifetime).unwrap_or(300));
+    let lifetime = state.settings.tokens.authorization_code_lifetime;
     state
         .store
         .create_token(NewToken {

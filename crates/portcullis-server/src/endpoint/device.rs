@@ -42,7 +42,7 @@ pub struct DeviceAuthorizationResponse {
     pub user_code: String,
     pub verification_uri: String,
     pub verification_uri_complete: String,
-    pub expires_in: u64,
+    pub expires_in: i64,
     pub interval: u64,
 }
 
@@ -106,7 +106,7 @@ async fn authorize_device(
     let scopes = requested_scopes(state, client, params)?;
     let now = state.clock.now();
     let lifetime = state.settings.tokens.device_code_lifetime;
-    let expires_at = now.saturating_add(Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX)));
+    let expires_at = now.saturating_add(lifetime);
     for _ in 0..USER_CODE_DRAWS {
         // RFC 8628 §5.2: "As the device code is not displayed to the user and thus there are no usability
         // considerations on the length, a very high entropy code SHOULD be used": 256 random bits.
@@ -183,7 +183,12 @@ fn rows(
     Ok((device, user))
 }
 
-fn response(state: &AppState, device_code: String, user_code: &UserCode, lifetime: u64) -> DeviceAuthorizationResponse {
+fn response(
+    state: &AppState,
+    device_code: String,
+    user_code: &UserCode,
+    lifetime: Duration,
+) -> DeviceAuthorizationResponse {
     let verification_uri = state.settings.issuer.endpoint(DEVICE_VERIFY_PATH);
     let mut complete = url::Url::parse(&verification_uri).ok();
     if let Some(url) = complete.as_mut() {
@@ -198,7 +203,7 @@ fn response(state: &AppState, device_code: String, user_code: &UserCode, lifetim
             .map(String::from)
             .unwrap_or_else(|| format!("{verification_uri}?user_code={}", user_code.normalized())),
         verification_uri,
-        expires_in: lifetime,
+        expires_in: lifetime.whole_seconds(),
         interval: portcullis_core::protocol::device::DEFAULT_INTERVAL,
     }
 }

@@ -167,8 +167,8 @@ pub async fn check_credentials(
     }
     if !matches || user.disabled {
         let security = &state.settings.security;
-        let lockout = time::Duration::seconds(i64::try_from(security.lockout_seconds).unwrap_or(900));
-        let updated = state.store.record_failed_login(&user.id, now, security.lockout_max_failures, lockout).await?;
+        let updated =
+            state.store.record_failed_login(&user.id, now, security.lockout_max_failures, security.lockout).await?;
         tracing::info!(user = %user.id, failures = updated.failed_count, locked = updated.is_locked_out(now), "sign-in refused");
         return Ok(SignIn::Refused(LoginProblem::InvalidCredentials));
     }

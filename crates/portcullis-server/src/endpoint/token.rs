@@ -11,7 +11,7 @@ use portcullis_core::protocol::pkce::{self, CodeChallenge};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::secret;
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::credentials::{authenticated_form, no_store_json};
 use crate::endpoint::grant_facts::{active_user, iso, issue_error, live_authorization};
@@ -266,7 +266,7 @@ async fn revoke_if_replayed(state: &AppState, row: &Token) -> Result<(), OAuthEr
 /// refreshing at once — but only while its successor is unused. Anything else is a replay, which RFC 9700
 /// §4.14.2 answers by revoking every token of the authorization.
 async fn check_reuse(state: &AppState, row: &Token, now: OffsetDateTime) -> Result<(), OAuthError> {
-    let leeway = Duration::seconds(i64::try_from(state.settings.tokens.refresh_token_reuse_leeway).unwrap_or(0));
+    let leeway = state.settings.tokens.refresh_token_reuse_leeway;
     let within_leeway = row.redeemed_at.is_some_and(|at| now < at + leeway);
     if within_leeway && let Some(authorization_id) = &row.authorization_id {
         let siblings = state.store.list_tokens_of_authorization(authorization_id).await.map_err(store_error)?;

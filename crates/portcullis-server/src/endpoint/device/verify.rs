@@ -25,7 +25,7 @@ use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::store::{DeviceApproval, DeviceConsent, StoreError};
 use portcullis_core::{OAuthError, secret};
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::attempts::{Limit, UserCodeAttempts};
 use crate::endpoint::error_page::{error_page, forbidden};
@@ -129,10 +129,7 @@ pub async fn submit(
 /// The sign-in lockout's numbers (checklist U1: the same throttle as the login page).
 fn limit(state: &AppState) -> Limit {
     let security = &state.settings.security;
-    Limit {
-        max_failures: u32::try_from(security.lockout_max_failures).unwrap_or(1).max(1),
-        window: Duration::seconds(i64::try_from(security.lockout_seconds).unwrap_or(900)),
-    }
+    Limit { max_failures: u32::try_from(security.lockout_max_failures).unwrap_or(1).max(1), window: security.lockout }
 }
 
 /// Sends the browser to sign in, and back here afterwards with the code still filled in.
