@@ -8,8 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::store::StoreError;
-
 /// An error answer: status, and a `detail` saying what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -36,23 +34,6 @@ impl Problem {
 
     pub fn detail(&self) -> &str {
         &self.detail
-    }
-}
-
-/// A database failure: logged in full here, answered without internals (503 when the database is down, so a
-/// client knows a retry may work; 500 otherwise).
-impl From<StoreError> for Problem {
-    fn from(error: StoreError) -> Self {
-        match &error {
-            StoreError::Unavailable(_) => {
-                tracing::warn!("{error}");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "the records database is unavailable; try again shortly")
-            }
-            StoreError::Other(_) => {
-                tracing::error!("{error}");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "the records could not be read or written")
-            }
-        }
     }
 }
 

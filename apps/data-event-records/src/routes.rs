@@ -1,4 +1,5 @@
-//! The HTTP interface: `/api/DataEventRecords` CRUD, who may call what, and CORS for the SPA.
+//! The HTTP interface: `/api/DataEventRecords` CRUD, who may call what, CORS for the SPA, and what a database
+//! failure answers.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use tracing::Level;
 
 use crate::problem::{JsonBody, Problem};
 use crate::record::{Record, RecordId, RecordInput};
-use crate::store::Records;
+use crate::store::{Records, StoreError};
 
 pub const BASE_PATH: &str = "/api/DataEventRecords";
 /// The scope the SPA requests for this API; its resource (audience) is the API's client id.
@@ -121,4 +122,21 @@ fn unknown(id: RecordId) -> Problem {
 
 async fn not_found() -> Problem {
     Problem::not_found(format!("this API serves {BASE_PATH} and {BASE_PATH}/{{id}} only"))
+}
+
+/// A database failure: logged in full here, answered without internals (503 when the database is down, so a
+/// client knows a retry may work; 500 otherwise).
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::Unavailable(_) => {
+                tracing::warn!("{error}");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "the records database is unavailable; try again shortly")
+            }
+            StoreError::Other(_) => {
+                tracing::error!("{error}");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "the records could not be read or written")
+            }
+        }
+    }
 }

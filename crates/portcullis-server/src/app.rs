@@ -11,13 +11,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::endpoint::authorize::{self, AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH};
-use crate::endpoint::device::{self, DEVICE_AUTHORIZATION_PATH};
-use crate::endpoint::introspect::{self, INTROSPECTION_PATH, REVOCATION_PATH};
-use crate::endpoint::logout::{self, LOGOUT_PATH};
-use crate::endpoint::token::{self, TOKEN_PATH};
-use crate::endpoint::userinfo::{self, USERINFO_PATH};
-use crate::endpoint::{self, DISCOVERY_PATH, HEALTH_PATH, JWKS_PATH, login};
+use crate::endpoint::{self, authorize, device, introspect, login, logout, token, userinfo};
+use crate::metadata::{
+    AUTHORIZE_PATH, CONSENT_PATH, DEVICE_AUTHORIZATION_PATH, DISCOVERY_PATH, HEALTH_PATH, INTROSPECTION_PATH,
+    JWKS_PATH, LOGIN_PATH, LOGOUT_PATH, REVOCATION_PATH, STYLESHEET_PATH, TOKEN_PATH, USERINFO_PATH,
+};
 use crate::pages;
 use crate::state::AppState;
 
@@ -58,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route(LOGIN_PATH, get(login::page).post(login::submit))
         .route(CONSENT_PATH, axum::routing::post(authorize::consent_answer))
         .route(LOGOUT_PATH, get(logout::get).post(logout::post))
-        .route(pages::STYLESHEET_PATH, get(pages::stylesheet))
+        .route(STYLESHEET_PATH, get(pages::stylesheet))
         .merge(device::verify_routes());
     Router::new()
         .merge(documents)

@@ -12,15 +12,14 @@ use portcullis_core::secret;
 use crate::error::{ApiError, Channel};
 use crate::state::AppState;
 
-/// Which method the client used, for the error channel and for discovery.
+/// Which method the client used, for the error channel. Discovery lists them in
+/// [`crate::metadata::CLIENT_AUTH_METHODS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Basic,
     Post,
     None,
 }
-
-pub const METHODS_SUPPORTED: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 /// A digest no secret has, compared against when the client is unknown so that both failures take the same
 /// time (checklist T3).

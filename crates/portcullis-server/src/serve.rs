@@ -8,8 +8,8 @@ use portcullis_jose::MasterKey;
 use portcullis_store::Database;
 use tokio::net::TcpListener;
 
-use crate::cli::Failure;
 use crate::config::Settings;
+use crate::failure::Failure;
 use crate::state::AppState;
 use crate::{admin, app, demo};
 

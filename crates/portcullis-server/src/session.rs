@@ -10,7 +10,6 @@ use portcullis_core::model::{Session, User};
 use portcullis_core::secret;
 use portcullis_core::store::StoreError;
 use subtle::ConstantTimeEq;
-use time::Duration;
 
 use crate::state::AppState;
 
@@ -45,7 +44,7 @@ pub async fn start(state: &AppState, jar: CookieJar, user: &User) -> Result<(Coo
     }
     let value = secret::generate().map_err(|error| StoreError::Other(format!("no randomness: {error}")))?;
     let now = state.clock.now();
-    let lifetime = Duration::seconds(i64::try_from(state.settings.tokens.session_lifetime).unwrap_or(i64::MAX));
+    let lifetime = state.settings.tokens.session_lifetime;
     let session = state
         .store
         .create_session(Session {

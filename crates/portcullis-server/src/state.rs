@@ -10,17 +10,8 @@ use portcullis_core::store::Store;
 use portcullis_jose::{Keyring, MasterKey};
 
 use crate::config::Settings;
-use crate::endpoint::discovery::{self, DiscoveryInput};
 use crate::keys::{self, KeyError};
-
-/// Grant types with a working implementation; discovery advertises exactly these.
-pub const GRANT_TYPES: [&str; 5] = [
-    "authorization_code",
-    "refresh_token",
-    "client_credentials",
-    "password",
-    "urn:ietf:params:oauth:grant-type:device_code",
-];
+use crate::metadata::{self, DiscoveryInput, GRANT_TYPES};
 
 /// Documents derived from the keys and scopes, rebuilt when those change and read lock-free by every request.
 pub struct Published {
@@ -98,12 +89,12 @@ async fn build(
     let scope_names: HashSet<String> = scopes.iter().map(|scope| scope.name.clone()).collect();
     let cors_origins = store.list_clients().await?.into_iter().flat_map(|client| client.cors_origins).collect();
     let input = DiscoveryInput {
-        issuer: &settings.issuer,
+        issuer: settings.issuer.as_str(),
         scopes: scopes.iter().map(|scope| scope.name.clone()).collect(),
         signing_algs: vec!["RS256".to_string()],
         grant_types: GRANT_TYPES.to_vec(),
     };
-    let discovery = discovery::render(&input);
+    let discovery = metadata::render(&input);
     let jwks = keyring.jwks_json().to_vec();
     Ok(Published { keyring, discovery, jwks, scopes, scope_names, cors_origins })
 }

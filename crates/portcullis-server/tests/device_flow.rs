@@ -12,6 +12,7 @@ use portcullis_core::{ErrorCode, FixedClock, OAuthError, secret};
 use portcullis_jose::SigningAlg;
 use portcullis_server::admin::{self, ClientSpec, SecretChoice};
 use portcullis_server::endpoint::device;
+use portcullis_server::metadata::{DEVICE_AUTHORIZATION_PATH, DEVICE_VERIFY_PATH};
 use portcullis_server::tokens::TokenResponse;
 use portcullis_testkit::{Reply, TestDatabase, TestProvider, Visitor, both_databases, http};
 use reqwest::StatusCode;
@@ -55,7 +56,7 @@ async fn device_authorization_request(
     if let Some(scope) = scope {
         form.push(("scope", scope));
     }
-    http().post(provider.url(device::DEVICE_AUTHORIZATION_PATH)).form(&form).send().await.unwrap()
+    http().post(provider.url(DEVICE_AUTHORIZATION_PATH)).form(&form).send().await.unwrap()
 }
 
 async fn device_authorization(provider: &TestProvider, scope: &str) -> DeviceAuthorization {
@@ -115,7 +116,7 @@ async fn sign_in_at(browser: &Visitor, verification_uri_complete: &str) -> Reply
 /// Submits `user_code` on the entry page in front of the browser.
 async fn enter_code(browser: &Visitor, entry: &Reply, user_code: &str) -> Reply {
     let csrf = entry.hidden("csrf_token");
-    browser.post(device::VERIFY_PATH, &[("csrf_token", &csrf), ("user_code", user_code)]).await
+    browser.post(DEVICE_VERIFY_PATH, &[("csrf_token", &csrf), ("user_code", user_code)]).await
 }
 
 /// Answers the confirmation page in front of the browser.
@@ -123,7 +124,7 @@ async fn answer(browser: &Visitor, confirm: &Reply, decision: &str) -> Reply {
     assert!(confirm.body.contains("data-testid=\"device-approve\""), "not the confirmation page: {}", confirm.body);
     let csrf = confirm.hidden("csrf_token");
     let user_code = confirm.hidden("user_code");
-    browser.post(device::VERIFY_PATH, &[("csrf_token", &csrf), ("user_code", &user_code), ("decision", decision)]).await
+    browser.post(DEVICE_VERIFY_PATH, &[("csrf_token", &csrf), ("user_code", &user_code), ("decision", decision)]).await
 }
 
 /// alice signs in on a browser of her own, enters the code and answers.
@@ -390,12 +391,11 @@ async fn checklist_s2_approval_without_csrf_token_is_403_and_approves_nothing(db
     let entry = sign_in_at(&browser, &device.verification_uri_complete).await;
     let confirm = enter_code(&browser, &entry, &device.user_code).await;
     let user_code = confirm.hidden("user_code");
-    let missing =
-        browser.post(device::VERIFY_PATH, &[("user_code", user_code.as_str()), ("decision", "approve")]).await;
+    let missing = browser.post(DEVICE_VERIFY_PATH, &[("user_code", user_code.as_str()), ("decision", "approve")]).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
     let wrong = browser
         .post(
-            device::VERIFY_PATH,
+            DEVICE_VERIFY_PATH,
             &[
                 ("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
                 ("user_code", &user_code),

@@ -17,6 +17,7 @@
 
 mod backend;
 mod database;
+mod opening;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -24,7 +25,8 @@ mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use database::{Database, DatabaseOptions, connect, migrate};
+pub use database::{Database, connect, migrate};
+pub use opening::DatabaseOptions;
 pub use postgres::PostgresBackend;
 pub use sqlite::SqliteBackend;
 pub use store::SqlStore;

@@ -11,9 +11,8 @@ use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use crate::DatabaseOptions;
 use crate::backend::{Backend, DbError, DbResult, Mapped, Statement, classify_common};
-use crate::database::{migrate_error, redact_url};
+use crate::opening::{DatabaseOptions, migrate_error, redact_url};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 

@@ -12,9 +12,8 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::DatabaseOptions;
 use crate::backend::{Backend, DbError, DbResult, Mapped, Statement, classify_common};
-use crate::database::migrate_error;
+use crate::opening::{DatabaseOptions, migrate_error};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 

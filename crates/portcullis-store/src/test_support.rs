@@ -15,7 +15,7 @@ use portcullis_core::store::Store;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::backend::{Backend, DbResult, Mapped, Statement};
-use crate::database::redact_url;
+use crate::opening::redact_url;
 use crate::{Database, SqlStore};
 
 /// The environment variable naming the PostgreSQL server tests create their databases on.

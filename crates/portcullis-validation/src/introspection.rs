@@ -22,8 +22,8 @@ use url::Url;
 
 use crate::provider::{Provider, read_body, unexpected_status, unreachable};
 use crate::rejection::clip;
+use crate::secret::ClientSecret;
 use crate::token::{Expected, Source, check, invalid};
-use crate::validator::ClientSecret;
 use crate::{AccessToken, Rejection};
 
 const WHAT: &str = "the introspection endpoint";

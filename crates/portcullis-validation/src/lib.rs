@@ -23,6 +23,7 @@ mod layer;
 mod policy;
 mod provider;
 mod rejection;
+mod secret;
 mod token;
 mod validator;
 
@@ -31,5 +32,6 @@ pub use policy::Policy;
 pub use portcullis_core::{Clock, FixedClock, SystemClock};
 pub use portcullis_jose::{Decrypter, JoseError, SigningAlg};
 pub use rejection::Rejection;
+pub use secret::ClientSecret;
 pub use token::AccessToken;
-pub use validator::{BuildError, ClientSecret, Validator, ValidatorBuilder};
+pub use validator::{BuildError, Validator, ValidatorBuilder};

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use portcullis_core::model::{AuthorizationKind, Client, NewAuthorization, NewToken, TokenStatus, TokenType};
@@ -14,17 +14,12 @@ use portcullis_core::protocol::consent::{self, ConsentDecision};
 use portcullis_core::protocol::params::Params;
 use portcullis_core::{OAuthError, secret};
 use serde_json::json;
-use time::Duration;
 
-use crate::error::status_of;
-use crate::pages::{self, ConsentView, ErrorView, Locale, ScopeLine};
+use crate::endpoint::error_page::{error_page, forbidden};
+use crate::metadata::{AUTHORIZE_PATH, LOGIN_PATH};
+use crate::pages::{self, ConsentView, Locale, ScopeLine};
 use crate::session::{self, Current};
 use crate::state::AppState;
-
-pub const AUTHORIZE_PATH: &str = "/connect/authorize";
-/// The forms post where the pages say they do.
-pub const CONSENT_PATH: &str = crate::pages::CONSENT_PATH;
-pub const LOGIN_PATH: &str = crate::pages::LOGIN_PATH;
 
 pub async fn get(
     State(state): State<AppState>,
@@ -280,7 +275,7 @@ async fn record_code(
         "auth_time": current.session.auth_time.unix_timestamp(),
         "sid": session::sid(&current.session),
     });
-    let lifetime = Duration::seconds(i64::try_from(state.settings.tokens.authorization_code_lifetime).unwrap_or(300));
+    let lifetime = state.settings.tokens.authorization_code_lifetime;
     state
         .store
         .create_token(NewToken {
@@ -317,19 +312,4 @@ fn refuse(state: &AppState, locale: Locale, error: AuthorizeError) -> Response {
         Some(response) => respond(response),
         None => error_page(locale, error.error()),
     }
-}
-
-/// The provider's own error page: for requests whose client or redirect URI cannot be trusted with a redirect.
-pub fn error_page(locale: Locale, error: &OAuthError) -> Response {
-    tracing::info!(code = %error.code, description = %error.description, detail = ?error.detail, "authorization request refused");
-    let status = match status_of(error.code) {
-        StatusCode::UNAUTHORIZED => StatusCode::BAD_REQUEST,
-        other => other,
-    };
-    pages::error(status, &ErrorView { locale, error: error.code.as_str(), description: &error.description })
-}
-
-pub fn forbidden(locale: Locale, reason: &str) -> Response {
-    tracing::warn!(reason, "form refused as a possible cross-site request forgery");
-    pages::error(StatusCode::FORBIDDEN, &ErrorView { locale, error: "access_denied", description: reason })
 }

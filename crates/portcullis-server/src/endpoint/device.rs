@@ -22,17 +22,14 @@ use portcullis_core::{ErrorCode, OAuthError, secret};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::endpoint::token::{active_user, authenticated_form, iso, issue_error, live_authorization, no_store_json};
+use crate::credentials::{authenticated_form, no_store_json};
+use crate::endpoint::grant_facts::{active_user, iso, issue_error, live_authorization};
 use crate::error::{ApiError, store_error};
+use crate::metadata::DEVICE_VERIFY_PATH;
 use crate::state::AppState;
 use crate::tokens::{self, Grant, Subject, TokenResponse};
 
 pub use verify::verify_routes;
-
-/// RFC 8628 §3.1 device authorization endpoint.
-pub const DEVICE_AUTHORIZATION_PATH: &str = "/connect/device";
-/// RFC 8628 §3.2 `verification_uri`: where the user enters the code.
-pub const VERIFY_PATH: &str = crate::pages::DEVICE_VERIFY_PATH;
 
 /// How many user codes are drawn before giving up when each one collides with a code already stored. One
 /// collision among live codes is already unlikely (20^8 values); several in a row mean something is wrong.
@@ -45,7 +42,7 @@ pub struct DeviceAuthorizationResponse {
     pub user_code: String,
     pub verification_uri: String,
     pub verification_uri_complete: String,
-    pub expires_in: u64,
+    pub expires_in: i64,
     pub interval: u64,
 }
 
@@ -109,7 +106,7 @@ async fn authorize_device(
     let scopes = requested_scopes(state, client, params)?;
     let now = state.clock.now();
     let lifetime = state.settings.tokens.device_code_lifetime;
-    let expires_at = now.saturating_add(Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX)));
+    let expires_at = now.saturating_add(lifetime);
     for _ in 0..USER_CODE_DRAWS {
         // RFC 8628 §5.2: "As the device code is not displayed to the user and thus there are no usability
         // considerations on the length, a very high entropy code SHOULD be used": 256 random bits.
@@ -186,8 +183,13 @@ fn rows(
     Ok((device, user))
 }
 
-fn response(state: &AppState, device_code: String, user_code: &UserCode, lifetime: u64) -> DeviceAuthorizationResponse {
-    let verification_uri = state.settings.issuer.endpoint(VERIFY_PATH);
+fn response(
+    state: &AppState,
+    device_code: String,
+    user_code: &UserCode,
+    lifetime: Duration,
+) -> DeviceAuthorizationResponse {
+    let verification_uri = state.settings.issuer.endpoint(DEVICE_VERIFY_PATH);
     let mut complete = url::Url::parse(&verification_uri).ok();
     if let Some(url) = complete.as_mut() {
         url.query_pairs_mut().append_pair("user_code", &user_code.to_string());
@@ -201,7 +203,7 @@ fn response(state: &AppState, device_code: String, user_code: &UserCode, lifetim
             .map(String::from)
             .unwrap_or_else(|| format!("{verification_uri}?user_code={}", user_code.normalized())),
         verification_uri,
-        expires_in: lifetime,
+        expires_in: lifetime.whole_seconds(),
         interval: portcullis_core::protocol::device::DEFAULT_INTERVAL,
     }
 }

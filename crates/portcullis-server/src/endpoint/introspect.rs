@@ -11,13 +11,10 @@ use portcullis_core::protocol::params::Params;
 use serde_json::{Map, Value, json};
 
 use crate::client_auth::{self, Method};
-use crate::endpoint::token::no_store_json;
+use crate::credentials::no_store_json;
 use crate::error::{ApiError, Channel, store_error};
 use crate::state::AppState;
 use crate::tokens::{self, RefreshTokenPayload, ResolveError};
-
-pub const INTROSPECTION_PATH: &str = "/connect/introspect";
-pub const REVOCATION_PATH: &str = "/connect/revoke";
 
 /// A token found by its value: the row, and the claims an access token carries.
 struct Found {

@@ -14,7 +14,8 @@ use portcullis_core::protocol::params::Params;
 use portcullis_core::protocol::redirect_uri;
 use serde::Deserialize;
 
-use crate::endpoint::authorize::{AUTHORIZE_PATH, error_page, forbidden};
+use crate::endpoint::error_page::{error_page, forbidden};
+use crate::metadata::{AUTHORIZE_PATH, DEVICE_VERIFY_PATH};
 use crate::pages::{self, Locale, LoginProblem, LoginView, MessageView};
 use crate::session;
 use crate::state::AppState;
@@ -34,7 +35,7 @@ pub fn safe_return_to(value: Option<&str>) -> String {
 }
 
 fn is_local_flow(path: &str) -> bool {
-    let allowed = [AUTHORIZE_PATH, crate::pages::DEVICE_VERIFY_PATH];
+    let allowed = [AUTHORIZE_PATH, DEVICE_VERIFY_PATH];
     allowed.iter().any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('?')))
         && !path.contains(['\\', '\r', '\n'])
 }
@@ -166,8 +167,8 @@ pub async fn check_credentials(
     }
     if !matches || user.disabled {
         let security = &state.settings.security;
-        let lockout = time::Duration::seconds(i64::try_from(security.lockout_seconds).unwrap_or(900));
-        let updated = state.store.record_failed_login(&user.id, now, security.lockout_max_failures, lockout).await?;
+        let updated =
+            state.store.record_failed_login(&user.id, now, security.lockout_max_failures, security.lockout).await?;
         tracing::info!(user = %user.id, failures = updated.failed_count, locked = updated.is_locked_out(now), "sign-in refused");
         return Ok(SignIn::Refused(LoginProblem::InvalidCredentials));
     }

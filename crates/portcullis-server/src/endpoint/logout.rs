@@ -12,12 +12,11 @@ use portcullis_core::protocol::params::Params;
 use portcullis_core::protocol::redirect_uri::{self, RedirectUri};
 use portcullis_jose::SigningAlg;
 
-use crate::endpoint::authorize::{error_page, forbidden, respond};
+use crate::endpoint::authorize::respond;
+use crate::endpoint::error_page::{error_page, forbidden};
 use crate::pages::{self, Locale, LogoutView, MessageView};
 use crate::session;
 use crate::state::AppState;
-
-pub const LOGOUT_PATH: &str = crate::pages::LOGOUT_PATH;
 
 /// The parameters RP-Initiated Logout §2 defines; the confirmation form sends them back unchanged.
 const FIELDS: [&str; 5] = ["id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales"];

@@ -3,6 +3,8 @@
 pub mod authorize;
 pub mod device;
 pub mod discovery;
+pub mod error_page;
+pub mod grant_facts;
 pub mod health;
 pub mod introspect;
 pub mod jwks;
@@ -10,7 +12,3 @@ pub mod login;
 pub mod logout;
 pub mod token;
 pub mod userinfo;
-
-pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
-pub const JWKS_PATH: &str = "/.well-known/jwks";
-pub const HEALTH_PATH: &str = "/healthz";

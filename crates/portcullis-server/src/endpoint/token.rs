@@ -1,9 +1,8 @@
 //! `POST /connect/token` (RFC 6749 §3.2): client authentication, then one function per grant type.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::OAuthError;
 use portcullis_core::model::{Client, GrantType, Token, TokenStatus, TokenType};
@@ -12,14 +11,14 @@ use portcullis_core::protocol::pkce::{self, CodeChallenge};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::secret;
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use crate::client_auth::{self, Method};
-use crate::error::{ApiError, Channel, store_error};
+use crate::credentials::{authenticated_form, no_store_json};
+use crate::endpoint::grant_facts::{active_user, iso, issue_error, live_authorization};
+use crate::error::{ApiError, store_error};
+use crate::metadata::GRANT_TYPES;
 use crate::state::AppState;
-use crate::tokens::{self, Grant, IssueError, RefreshTokenPayload, Subject, TokenResponse};
-
-pub const TOKEN_PATH: &str = "/connect/token";
+use crate::tokens::{self, Grant, RefreshTokenPayload, Subject, TokenResponse};
 
 pub async fn token(
     State(state): State<AppState>,
@@ -33,39 +32,6 @@ pub async fn token(
     }
 }
 
-/// A JSON answer that carries credentials. RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
-pub(crate) fn no_store_json(value: impl serde::Serialize) -> Response {
-    let mut response = Json(value).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
-/// A client's POST to an endpoint that takes client credentials: a form, no secret in the URL, and the client
-/// authenticated. Returns the parameters, the client and how to report its errors.
-pub(crate) async fn authenticated_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    body: &[u8],
-    what: &str,
-) -> Result<(Params, Client, Channel), ApiError> {
-    check_content_type(headers, what)?;
-    // RFC 6749 §2.3.1: the secret "MUST NOT" travel in the request URI, where logs and proxies keep it.
-    if let Some(query) = query
-        && url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "client_secret")
-    {
-        return Err(OAuthError::invalid_request(
-            "client_secret was sent in the URL; send it in the Authorization header or the form body",
-        )
-        .into());
-    }
-    let params = Params::parse(body)?;
-    let (client, method) = client_auth::authenticate(state, headers, &params).await?;
-    let channel = if method == Method::Basic { Channel::JsonBasic } else { Channel::Json };
-    Ok((params, client, channel))
-}
-
 async fn handle(
     state: &AppState,
     headers: &HeaderMap,
@@ -77,7 +43,7 @@ async fn handle(
     let result = match GrantType::parse(grant_type) {
         None => Err(OAuthError::unsupported_grant_type(format!(
             "grant_type {grant_type:?} is not supported; use one of: {}",
-            crate::state::GRANT_TYPES.join(", ")
+            GRANT_TYPES.join(", ")
         ))),
         // RFC 6749 §5.2 unauthorized_client: "not authorized to use this authorization grant type".
         Some(grant) if !client.permissions.allows_grant(grant) => Err(OAuthError::unauthorized_client(format!(
@@ -92,20 +58,6 @@ async fn handle(
         Some(GrantType::DeviceCode) => crate::endpoint::device::device_code_grant(state, &client, &params).await,
     };
     result.map_err(|error| ApiError::json(error).with_channel(channel))
-}
-
-/// POST endpoints of RFC 6749 and its extensions take forms only.
-pub(crate) fn check_content_type(headers: &HeaderMap, what: &str) -> Result<(), ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        Ok(())
-    } else {
-        Err(OAuthError::invalid_request(format!(
-            "the {what} must be a form (Content-Type: application/x-www-form-urlencoded), not {content_type:?}"
-        ))
-        .into())
-    }
 }
 
 /// What the authorization endpoint recorded with a code.
@@ -314,7 +266,7 @@ async fn revoke_if_replayed(state: &AppState, row: &Token) -> Result<(), OAuthEr
 /// refreshing at once — but only while its successor is unused. Anything else is a replay, which RFC 9700
 /// §4.14.2 answers by revoking every token of the authorization.
 async fn check_reuse(state: &AppState, row: &Token, now: OffsetDateTime) -> Result<(), OAuthError> {
-    let leeway = Duration::seconds(i64::try_from(state.settings.tokens.refresh_token_reuse_leeway).unwrap_or(0));
+    let leeway = state.settings.tokens.refresh_token_reuse_leeway;
     let within_leeway = row.redeemed_at.is_some_and(|at| now < at + leeway);
     if within_leeway && let Some(authorization_id) = &row.authorization_id {
         let siblings = state.store.list_tokens_of_authorization(authorization_id).await.map_err(store_error)?;
@@ -336,28 +288,6 @@ async fn check_reuse(state: &AppState, row: &Token, now: OffsetDateTime) -> Resu
     Err(OAuthError::invalid_grant(
         "the refresh token was already used; every token of this sign-in is revoked, sign in again",
     ))
-}
-
-pub(crate) async fn active_user(
-    state: &AppState,
-    subject: Option<&str>,
-) -> Result<portcullis_core::model::User, OAuthError> {
-    let gone = || OAuthError::invalid_grant("the user of this grant no longer exists or may not sign in");
-    let user = state.store.find_user(subject.ok_or_else(gone)?).await.map_err(store_error)?.ok_or_else(gone)?;
-    if user.disabled || user.is_locked_out(state.clock.now()) {
-        return Err(gone());
-    }
-    Ok(user)
-}
-
-pub(crate) async fn live_authorization(state: &AppState, id: Option<&str>) -> Result<String, OAuthError> {
-    let revoked = || OAuthError::invalid_grant("the user's consent for this client was revoked; sign in again");
-    let authorization =
-        state.store.find_authorization(id.ok_or_else(revoked)?).await.map_err(store_error)?.ok_or_else(revoked)?;
-    if authorization.status != portcullis_core::model::AuthorizationStatus::Valid {
-        return Err(revoked());
-    }
-    Ok(authorization.id)
 }
 
 /// The scopes a grant without a user asks for: as requested (each known and permitted), or when none is
@@ -449,15 +379,4 @@ async fn password(state: &AppState, client: &Client, params: &Params) -> Result<
         previous_refresh_token_id: None,
     };
     tokens::issue(state, grant).await.map_err(issue_error)
-}
-
-pub(crate) fn issue_error(error: IssueError) -> OAuthError {
-    match error {
-        IssueError::Store(error) => store_error(error),
-        other => OAuthError::server_error("the provider could not issue the tokens").with_detail(other.to_string()),
-    }
-}
-
-pub(crate) fn iso(at: Option<OffsetDateTime>) -> String {
-    at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_else(|| "-".into())
 }

@@ -14,8 +14,6 @@ use crate::error::{ApiError, bearer_challenge, store_error};
 use crate::state::AppState;
 use crate::tokens::{self, ResolveError};
 
-pub const USERINFO_PATH: &str = "/connect/userinfo";
-
 pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response {
     userinfo(&state, &headers, None).await
 }

@@ -5,9 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Locale, Page, ScopeLine, csp, render};
-
-/// Where the device verification forms post (RFC 8628 §3.2 `verification_uri`).
-pub const DEVICE_VERIFY_PATH: &str = "/connect/verify";
+use crate::metadata::DEVICE_VERIFY_PATH;
 
 /// Why the code entry page is shown again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

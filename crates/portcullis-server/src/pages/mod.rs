@@ -21,22 +21,16 @@ use axum::http::header::{
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::metadata::{CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH};
+
 pub use csp::allow_redirect_to;
 pub use device::{
-    DEVICE_VERIFY_PATH, DeviceConfirmView, DeviceEntryView, DeviceOutcome, DeviceProblem, device_confirm, device_done,
-    device_entry,
+    DeviceConfirmView, DeviceEntryView, DeviceOutcome, DeviceProblem, device_confirm, device_done, device_entry,
 };
 pub use form_post::{form_post, form_post_in};
 pub use i18n::{Phrase, Strings};
 pub use locale::Locale;
-pub use stylesheet::{STYLESHEET_PATH, stylesheet};
-
-/// Where the sign-in form posts.
-pub const LOGIN_PATH: &str = "/login";
-/// Where the consent form posts.
-pub const CONSENT_PATH: &str = "/consent";
-/// Where the logout confirmation posts (OIDC RP-Initiated Logout 1.0 end-session endpoint).
-pub const LOGOUT_PATH: &str = "/connect/logout";
+pub use stylesheet::stylesheet;
 
 /// One scope as the consent page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

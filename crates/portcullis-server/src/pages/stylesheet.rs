@@ -7,8 +7,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-/// Route: `GET /assets/portcullis.css`.
-pub const STYLESHEET_PATH: &str = "/assets/portcullis.css";
+use crate::metadata::STYLESHEET_PATH;
 
 const STYLESHEET: &str = include_str!("../../assets/portcullis.css");
 

@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::*;
+use crate::metadata::STYLESHEET_PATH;
 
 pub(super) async fn body(response: Response) -> String {
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();

@@ -67,7 +67,7 @@ pub async fn issue(state: &AppState, grant: Grant<'_>) -> Result<TokenResponse, 
     Ok(TokenResponse {
         access_token: access.value,
         token_type: "Bearer",
-        expires_in: settings.tokens.access_token_lifetime,
+        expires_in: settings.tokens.access_token_lifetime.whole_seconds(),
         scope: grant.scopes.to_string(),
         refresh_token: refresh.map(|minted| minted.value),
         id_token: id.map(|minted| minted.value),
@@ -292,10 +292,10 @@ pub(super) fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
 }
 
-/// `now + seconds`. Lifetimes are validated to at most a year, so saturation never happens in practice; it
-/// only keeps an absurd configuration from panicking.
-fn after(now: OffsetDateTime, seconds: u64) -> OffsetDateTime {
-    now.saturating_add(Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX)))
+/// `now + lifetime`. Lifetimes are validated to at most a year, so saturation never happens in practice; it
+/// only keeps a mistake elsewhere from panicking.
+fn after(now: OffsetDateTime, lifetime: Duration) -> OffsetDateTime {
+    now.saturating_add(lifetime)
 }
 
 #[cfg(test)]
@@ -392,6 +392,6 @@ mod tests {
     #[test]
     fn times_are_whole_seconds() {
         assert_eq!(whole_seconds(datetime!(2026-11-01 12:00:00.75 UTC)), datetime!(2026-11-01 12:00 UTC));
-        assert_eq!(after(datetime!(2026-11-01 12:00 UTC), 3600), datetime!(2026-11-01 13:00 UTC));
+        assert_eq!(after(datetime!(2026-11-01 12:00 UTC), Duration::hours(1)), datetime!(2026-11-01 13:00 UTC));
     }
 }

@@ -67,7 +67,7 @@ pub struct Grant<'a> {
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
-    pub expires_in: u64,
+    pub expires_in: i64,
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,

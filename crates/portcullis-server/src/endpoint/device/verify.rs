@@ -25,12 +25,12 @@ use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::store::{DeviceApproval, DeviceConsent, StoreError};
 use portcullis_core::{OAuthError, secret};
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use super::VERIFY_PATH;
 use super::attempts::{Limit, UserCodeAttempts};
-use crate::endpoint::authorize::{LOGIN_PATH, error_page, forbidden};
+use crate::endpoint::error_page::{error_page, forbidden};
 use crate::error::store_error;
+use crate::metadata::{DEVICE_VERIFY_PATH, LOGIN_PATH};
 use crate::pages::{self, DeviceConfirmView, DeviceEntryView, DeviceOutcome, DeviceProblem, Locale, ScopeLine};
 use crate::session::{self, Current};
 use crate::state::AppState;
@@ -41,7 +41,9 @@ const MAX_SHOWN_CODE_CHARS: usize = 32;
 
 /// The verification page's routes, with the attempt counter they share. Merge into the pages router.
 pub fn verify_routes() -> Router<AppState> {
-    Router::new().route(VERIFY_PATH, get(page).post(submit)).layer(Extension(Arc::new(UserCodeAttempts::default())))
+    Router::new()
+        .route(DEVICE_VERIFY_PATH, get(page).post(submit))
+        .layer(Extension(Arc::new(UserCodeAttempts::default())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,20 +129,17 @@ pub async fn submit(
 /// The sign-in lockout's numbers (checklist U1: the same throttle as the login page).
 fn limit(state: &AppState) -> Limit {
     let security = &state.settings.security;
-    Limit {
-        max_failures: u32::try_from(security.lockout_max_failures).unwrap_or(1).max(1),
-        window: Duration::seconds(i64::try_from(security.lockout_seconds).unwrap_or(900)),
-    }
+    Limit { max_failures: u32::try_from(security.lockout_max_failures).unwrap_or(1).max(1), window: security.lockout }
 }
 
 /// Sends the browser to sign in, and back here afterwards with the code still filled in.
 fn to_login(typed: &str) -> Response {
     let return_to = if typed.is_empty() {
-        VERIFY_PATH.to_string()
+        DEVICE_VERIFY_PATH.to_string()
     } else {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("user_code", typed);
-        format!("{VERIFY_PATH}?{}", query.finish())
+        format!("{DEVICE_VERIFY_PATH}?{}", query.finish())
     };
     let mut login = url::form_urlencoded::Serializer::new(String::new());
     login.append_pair("return_to", &return_to);
