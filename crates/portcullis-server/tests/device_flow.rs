@@ -11,7 +11,7 @@ use portcullis_core::protocol::params::Params;
 use portcullis_core::{ErrorCode, FixedClock, OAuthError, secret};
 use portcullis_jose::SigningAlg;
 use portcullis_server::admin::{self, ClientSpec, SecretChoice};
-use portcullis_server::endpoint::device;
+use portcullis_server::endpoint::token;
 use portcullis_server::metadata::{DEVICE_AUTHORIZATION_PATH, DEVICE_VERIFY_PATH};
 use portcullis_server::tokens::TokenResponse;
 use portcullis_testkit::{Reply, TestDatabase, TestProvider, Visitor, both_databases, http};
@@ -86,7 +86,7 @@ async fn poll_as(provider: &TestProvider, client_id: &str, device_code: &str) ->
         ("device_code", device_code),
     ])
     .unwrap();
-    device::device_code_grant(&provider.state, &client, &params).await
+    token::grant(&provider.state, &client, &params).await
 }
 
 async fn poll(provider: &TestProvider, device_code: &str) -> Result<TokenResponse, OAuthError> {
@@ -425,9 +425,13 @@ async fn rfc8628_3_5_fifty_parallel_polls_of_an_approved_code_succeed_once(db: T
             let barrier = barrier.clone();
             let device_code = device.device_code.clone();
             tokio::spawn(async move {
-                let params = Params::from_pairs([("device_code", device_code.as_str())]).unwrap();
+                let params = Params::from_pairs([
+                    ("grant_type", GrantType::DeviceCode.as_str()),
+                    ("device_code", device_code.as_str()),
+                ])
+                .unwrap();
                 barrier.wait().await;
-                device::device_code_grant(&state, &client, &params).await
+                token::grant(&state, &client, &params).await
             })
         })
         .collect();

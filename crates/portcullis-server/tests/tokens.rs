@@ -11,12 +11,14 @@ use portcullis_core::model::{
     NewUser, Permissions, Scope, Token, TokenStatus, TokenType, User,
 };
 use portcullis_core::protocol::claims::at_hash;
+use portcullis_core::protocol::grant::{Consent, Holder, Issue};
+use portcullis_core::protocol::payload::{Payload, RefreshTokenPayload};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::secret;
 use portcullis_jose::SigningAlg;
 use portcullis_server::config::{Config, TokenSettings};
 use portcullis_server::state::AppState;
-use portcullis_server::tokens::{self, ActiveToken, Grant, RefreshTokenPayload, ResolveError, Subject, TokenResponse};
+use portcullis_server::tokens::{self, ActiveToken, Decided, ResolveError, Subject, TokenResponse, Written};
 use portcullis_testkit::{TestDatabase, TestProvider, both_databases};
 use serde_json::{Map, Value, json};
 use time::macros::datetime;
@@ -132,6 +134,20 @@ async fn fixture(
     Fixture { state, clock, client, user, authorization_id: authorization.id }
 }
 
+/// What one issuance asks for, field by field: a grant's decision, with the client and the subject.
+struct Grant<'f> {
+    client: &'f Client,
+    subject: Subject<'f>,
+    authorization_id: String,
+    scopes: ScopeSet,
+    nonce: Option<String>,
+    auth_time: Option<OffsetDateTime>,
+    sid: Option<String>,
+    issue_refresh_token: bool,
+    issue_id_token: bool,
+    previous_refresh_token_id: Option<String>,
+}
+
 /// What an authorization-code grant for alice asks for: every token, nonce, auth_time and sid.
 fn user_grant<'f>(f: &'f Fixture, scopes: &str) -> Grant<'f> {
     Grant {
@@ -149,7 +165,26 @@ fn user_grant<'f>(f: &'f Fixture, scopes: &str) -> Grant<'f> {
 }
 
 async fn issue(f: &Fixture, grant: Grant<'_>) -> TokenResponse {
-    tokens::issue(&f.state, grant).await.unwrap()
+    let (holder, user) = match grant.subject {
+        Subject::User(user) => (Holder::User, Some(user.clone())),
+        Subject::Client => (Holder::Client, None),
+    };
+    let issue = Issue {
+        holder,
+        scopes: grant.scopes,
+        consent: Consent::Existing(grant.authorization_id),
+        condition: None,
+        refresh_token: grant.issue_refresh_token,
+        id_token: grant.issue_id_token,
+        nonce: grant.nonce,
+        auth_time: grant.auth_time,
+        sid: grant.sid,
+        previous_refresh_token: grant.previous_refresh_token_id,
+    };
+    match tokens::issue(&f.state, grant.client, Decided { issue, user }).await.unwrap() {
+        Written::Issued(response) => response,
+        Written::Lost(_) => panic!("nothing was presented, so nothing can be lost"),
+    }
 }
 
 async fn row(f: &Fixture, id: &str) -> Token {
@@ -371,7 +406,7 @@ async fn refresh_token_is_recorded_as_a_digest_with_what_the_refresh_grant_needs
     assert_eq!(
         RefreshTokenPayload::read(&token).unwrap(),
         RefreshTokenPayload {
-            scope: "offline_access openid profile".into(),
+            scope: ScopeSet::parse("offline_access openid profile").unwrap(),
             auth_time: Some(AUTH_TIME),
             sid: Some(SID.into()),
             previous: None,

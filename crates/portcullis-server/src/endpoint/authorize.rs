@@ -12,8 +12,9 @@ use portcullis_core::protocol::authorize::{
 };
 use portcullis_core::protocol::consent::{self, ConsentDecision};
 use portcullis_core::protocol::params::Params;
+use portcullis_core::protocol::payload::{CodePayload, Payload};
+use portcullis_core::store::GrantWrite;
 use portcullis_core::{OAuthError, secret};
-use serde_json::json;
 
 use crate::endpoint::error_page::{error_page, forbidden};
 use crate::metadata::{AUTHORIZE_PATH, LOGIN_PATH};
@@ -241,6 +242,7 @@ async fn issue_code(
     }
 }
 
+/// The new consent (when there is none to reuse) and the code are one write: both or neither.
 async fn record_code(
     state: &AppState,
     request: &ValidAuthorizeRequest,
@@ -250,8 +252,8 @@ async fn record_code(
     kind: AuthorizationKind,
 ) -> Result<String, OAuthError> {
     let now = state.clock.now();
-    let authorization_id = match existing_authorization {
-        Some(id) => id,
+    let (authorization_id, new_authorization) = match existing_authorization {
+        Some(id) => (id, None),
         None => {
             let authorization = NewAuthorization {
                 id: secret::new_id(),
@@ -261,37 +263,37 @@ async fn record_code(
                 scopes: request.scopes.iter().map(str::to_string).collect(),
                 created_at: now,
             };
-            state.store.create_authorization(authorization).await.map_err(crate::error::store_error)?.id
+            (authorization.id.clone(), Some(authorization))
         }
     };
     let code = secret::generate()
         .map_err(|error| OAuthError::server_error("no randomness available").with_detail(error.to_string()))?;
-    let payload = json!({
-        "redirect_uri": request.redirect_uri.as_str(),
-        "redirect_uri_in_request": request.redirect_uri_in_request,
-        "code_challenge": request.code_challenge.as_ref().map(|challenge| challenge.as_str()),
-        "nonce": request.nonce,
-        "scope": request.scopes.to_string(),
-        "auth_time": current.session.auth_time.unix_timestamp(),
-        "sid": session::sid(&current.session),
-    });
-    let lifetime = state.settings.tokens.authorization_code_lifetime;
-    state
-        .store
-        .create_token(NewToken {
-            id: secret::new_id(),
-            token_type: TokenType::AuthorizationCode,
-            subject: Some(current.user.id.clone()),
-            client_id: client.client_id.clone(),
-            authorization_id: Some(authorization_id),
-            reference_digest: Some(secret::digest(&code)),
-            status: TokenStatus::Valid,
-            created_at: now,
-            expires_at: Some(now + lifetime),
-            payload: Some(payload.to_string()),
-        })
-        .await
-        .map_err(crate::error::store_error)?;
+    let payload = CodePayload {
+        redirect_uri: request.redirect_uri.as_str().to_owned(),
+        redirect_uri_in_request: request.redirect_uri_in_request,
+        code_challenge: request.code_challenge.clone(),
+        nonce: request.nonce.clone(),
+        scope: request.scopes.clone(),
+        auth_time: current.session.auth_time,
+        sid: Some(session::sid(&current.session)),
+    };
+    let payload = payload.write().map_err(|error| {
+        OAuthError::server_error("the provider could not record the code").with_detail(error.to_string())
+    })?;
+    let row = NewToken {
+        id: secret::new_id(),
+        token_type: TokenType::AuthorizationCode,
+        subject: Some(current.user.id.clone()),
+        client_id: client.client_id.clone(),
+        authorization_id: Some(authorization_id),
+        reference_digest: Some(secret::digest(&code)),
+        status: TokenStatus::Valid,
+        created_at: now,
+        expires_at: Some(now.saturating_add(state.settings.tokens.authorization_code_lifetime)),
+        payload: Some(payload),
+    };
+    let write = GrantWrite { presented: None, authorization: new_authorization, tokens: vec![row], now };
+    state.store.record_grant(write).await.map_err(crate::error::store_error)?;
     Ok(code)
 }
 

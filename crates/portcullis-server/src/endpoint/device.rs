@@ -1,6 +1,7 @@
 //! The device authorization grant (RFC 8628), for devices that cannot show a browser: the device asks for codes
 //! at `POST /connect/device` (§3.1–3.2), the user approves at `/connect/verify` in a browser elsewhere (§3.3,
-//! [`verify`]), and the device polls the token endpoint until it gets tokens (§3.4–3.5, [`device_code_grant`]).
+//! [`verify`]), and the device polls the token endpoint until it gets tokens (§3.4–3.5, the token endpoint's
+//! `device_code` grant).
 //!
 //! A request is two token rows written together (see `portcullis_core::protocol::device`): the device code,
 //! `inactive` until the user answers, then `valid` (approved) or `revoked` (denied), and `redeemed` once the
@@ -13,21 +14,20 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::model::{Client, GrantType, NewToken, Token, TokenStatus, TokenType};
-use portcullis_core::protocol::device::{DeviceCodePayload, PollOutcome, UserCode, UserCodePayload};
+use portcullis_core::model::{Client, GrantType, NewToken, TokenStatus, TokenType};
+use portcullis_core::protocol::device::UserCode;
 use portcullis_core::protocol::params::Params;
+use portcullis_core::protocol::payload::{DeviceCodePayload, Payload, PayloadError, UserCodePayload};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::store::StoreError;
-use portcullis_core::{ErrorCode, OAuthError, secret};
+use portcullis_core::{OAuthError, secret};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::credentials::{authenticated_form, no_store_json};
-use crate::endpoint::grant_facts::{active_user, iso, issue_error, live_authorization};
 use crate::error::{ApiError, store_error};
 use crate::metadata::DEVICE_VERIFY_PATH;
 use crate::state::AppState;
-use crate::tokens::{self, Grant, Subject, TokenResponse};
 
 pub use verify::verify_routes;
 
@@ -156,7 +156,7 @@ fn rows(
     let device_id = secret::new_id();
     let device_payload = DeviceCodePayload::new(scopes.clone(), user_code);
     let user_payload = UserCodePayload { device_code_id: device_id.clone() };
-    let unwritable = |error: serde_json::Error| {
+    let unwritable = |error: PayloadError| {
         OAuthError::server_error("the provider could not record the device authorization")
             .with_detail(error.to_string())
     };
@@ -170,14 +170,14 @@ fn rows(
         status: TokenStatus::Inactive,
         created_at: now,
         expires_at: Some(expires_at),
-        payload: Some(serde_json::to_string(&device_payload).map_err(unwritable)?),
+        payload: Some(device_payload.write().map_err(unwritable)?),
     };
     let user = NewToken {
         id: secret::new_id(),
         token_type: TokenType::UserCode,
         reference_digest: Some(user_code.digest()),
         status: TokenStatus::Valid,
-        payload: Some(serde_json::to_string(&user_payload).map_err(unwritable)?),
+        payload: Some(user_payload.write().map_err(unwritable)?),
         ..device.clone()
     };
     Ok((device, user))
@@ -208,141 +208,6 @@ fn response(
     }
 }
 
-/// The token-endpoint grant `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4–3.5), for a client
-/// the token endpoint has authenticated and found permitted the grant.
-pub async fn device_code_grant(
-    state: &AppState,
-    client: &Client,
-    params: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    // RFC 8628 §3.4: device_code is "REQUIRED. The device verification code, "device_code" from the device
-    // authorization response".
-    let presented = params.require("device_code")?;
-    let now = state.clock.now();
-    let unknown =
-        || OAuthError::invalid_grant("the device code is unknown; start again with a new device authorization request");
-    let mut row =
-        state.store.find_token_by_digest(&secret::digest(presented)).await.map_err(store_error)?.ok_or_else(unknown)?;
-    if row.token_type != TokenType::DeviceCode {
-        return Err(unknown());
-    }
-    // Checklist D1: a device code is bound to the client that asked for it, like an authorization code
-    // (RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated confidential client").
-    if row.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant(format!(
-            "the device code was issued to another client than {:?}",
-            client.client_id
-        )));
-    }
-    // The interval is enforced while the request is pending only: slow_down is "a variant of
-    // authorization_pending" (RFC 8628 §3.5), so the poll that follows the user's answer gets it whatever its
-    // timing, and polls racing for an approved code are settled by the redemption below, not by the clock.
-    if row.status == TokenStatus::Inactive && !row.is_expired(now) {
-        match state.store.record_device_poll(&row.id, now).await.map_err(store_error)? {
-            // RFC 8628 §3.5 authorization_pending: "The authorization request is still pending as the end user
-            // hasn't yet completed the user-interaction steps".
-            PollOutcome::Pending { interval } => {
-                return Err(OAuthError::new(
-                    ErrorCode::AuthorizationPending,
-                    format!("the user has not answered yet; poll again in {interval} seconds"),
-                ));
-            }
-            // RFC 8628 §3.5 slow_down: "the interval MUST be increased by 5 seconds for this and all subsequent
-            // requests."
-            PollOutcome::SlowDown { interval } => {
-                return Err(OAuthError::new(
-                    ErrorCode::SlowDown,
-                    format!(
-                        "polled faster than the interval; wait at least {interval} seconds between requests from \
-                         now on (RFC 8628 section 3.5)"
-                    ),
-                ));
-            }
-            // The user answered between the read and the poll: answer from the row as it is now.
-            PollOutcome::NotPending => {
-                row = state.store.find_token(&row.id).await.map_err(store_error)?.ok_or_else(unknown)?;
-            }
-        }
-    }
-    match row.status {
-        // RFC 8628 §3.4 defers to RFC 6749 §5.2: invalid_grant when the grant "is invalid, expired, revoked [...]".
-        // Not treated as a theft that revokes the tokens, unlike a replayed authorization code: the device code
-        // only ever travels between the device and this endpoint, so a second poll is the device retrying after
-        // a lost answer, and revoking would take the tokens from the very device it is.
-        TokenStatus::Redeemed => Err(already_used()),
-        // RFC 8628 §3.5 access_denied: "The authorization request was denied."
-        TokenStatus::Revoked => Err(denied(&row)),
-        // RFC 8628 §3.5 expired_token: "The "device_code" has expired, and the device authorization session has
-        // concluded."
-        _ if row.is_expired(now) => Err(OAuthError::new(
-            ErrorCode::ExpiredToken,
-            format!(
-                "the device code expired at {}; start again with a new device authorization request",
-                iso(row.expires_at)
-            ),
-        )),
-        // Only reachable if an answer was undone between two reads; the request is pending again.
-        TokenStatus::Inactive => {
-            Err(OAuthError::new(ErrorCode::AuthorizationPending, "the user has not answered yet; poll again later"))
-        }
-        TokenStatus::Valid => redeem(state, client, &row, now).await,
-    }
-}
-
 fn no_randomness(error: impl std::fmt::Display) -> OAuthError {
     OAuthError::server_error("no randomness available").with_detail(error.to_string())
-}
-
-fn already_used() -> OAuthError {
-    OAuthError::invalid_grant(
-        "the device code was already used to obtain tokens; it is single-use, start a new device authorization \
-         request for more",
-    )
-}
-
-fn denied(row: &Token) -> OAuthError {
-    let description = match row.authorization_id {
-        None => "the user denied the device authorization request; start a new one if the user wants to try again",
-        Some(_) => "the user's consent for this device was revoked before the device collected its tokens",
-    };
-    OAuthError::access_denied(description)
-}
-
-/// The one state change: of concurrent polls of an approved code, exactly one redeems it (checklist C2, for
-/// device codes).
-async fn redeem(
-    state: &AppState,
-    client: &Client,
-    row: &Token,
-    now: OffsetDateTime,
-) -> Result<TokenResponse, OAuthError> {
-    let unreadable = || {
-        OAuthError::server_error("the provider could not read what it recorded for this device code")
-            .with_detail(format!("device code {} has an unreadable payload", row.id))
-    };
-    let payload: DeviceCodePayload =
-        serde_json::from_str(row.payload.as_deref().unwrap_or_default()).map_err(|_| unreadable())?;
-    let scopes = payload.scope;
-    if !state.store.redeem_token(&row.id, now).await.map_err(store_error)? {
-        return Err(already_used());
-    }
-    let user = active_user(state, row.subject.as_deref()).await?;
-    let authorization_id = live_authorization(state, row.authorization_id.as_deref()).await?;
-    let grant = Grant {
-        client,
-        subject: Subject::User(&user),
-        authorization_id,
-        issue_refresh_token: scopes.contains("offline_access")
-            && client.permissions.allows_grant(GrantType::RefreshToken),
-        issue_id_token: scopes.contains("openid"),
-        scopes,
-        // No authorization request, so no nonce to echo.
-        nonce: None,
-        auth_time: payload.auth_time,
-        // The device is not part of the browser session the user approved from: signing out of that browser
-        // must not sign the device out, so its tokens name no session.
-        sid: None,
-        previous_refresh_token_id: None,
-    };
-    tokens::issue(state, grant).await.map_err(issue_error)
 }

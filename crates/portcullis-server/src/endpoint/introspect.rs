@@ -8,13 +8,14 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::OAuthError;
 use portcullis_core::model::{Client, Token, TokenStatus};
 use portcullis_core::protocol::params::Params;
+use portcullis_core::protocol::payload::{Payload, RefreshTokenPayload};
 use serde_json::{Map, Value, json};
 
 use crate::client_auth::{self, Method};
 use crate::credentials::no_store_json;
 use crate::error::{ApiError, Channel, store_error};
 use crate::state::AppState;
-use crate::tokens::{self, RefreshTokenPayload, ResolveError};
+use crate::tokens::{self, ResolveError};
 
 /// A token found by its value: the row, and the claims an access token carries.
 struct Found {
@@ -121,8 +122,8 @@ async fn introspection(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Re
             answer.insert("token_type".into(), Value::from("Bearer"));
         }
         None => {
-            let payload = RefreshTokenPayload::read(&found.token).map_err(|e| fail(store_error(e)))?;
-            answer.insert("scope".into(), Value::from(payload.scope));
+            let payload = RefreshTokenPayload::read(&found.token).map_err(|error| fail(error.into()))?;
+            answer.insert("scope".into(), Value::from(payload.scope.to_string()));
             answer.insert("client_id".into(), Value::from(found.token.client_id.clone()));
             if let Some(subject) = &found.token.subject {
                 answer.insert("sub".into(), Value::from(subject.clone()));

@@ -4,7 +4,6 @@ pub mod authorize;
 pub mod device;
 pub mod discovery;
 pub mod error_page;
-pub mod grant_facts;
 pub mod health;
 pub mod introspect;
 pub mod jwks;

@@ -1,20 +1,18 @@
-//! Minting: the access token in the configured format, the refresh token, the ID token, and their rows.
-//!
-//! All signing and encryption happens first, while nothing is written: a key or crypto failure then leaves no
-//! trace. The rows are written next, one per token; if one write fails after another succeeded, the rows
-//! already written are revoked (best effort) and the error is returned, so a value is only ever handed out when
-//! every token of the response was recorded. Should the revocation fail too, nobody holds those values (they
-//! were never returned), so the rows are inert and expire with their lifetime.
+//! Minting: the access token in the configured format, the refresh token, the ID token, and the rows that
+//! record them. All signing and encryption happens here, before anything is written: a key or crypto failure
+//! leaves no trace. The rows are written by the caller in one transaction with the rest of the grant's
+//! change (see `write.rs`), so a value is only ever handed out when every token of the response is recorded.
 
 use portcullis_core::model::{AccessTokenFormat, NewToken, TokenStatus, TokenType};
 use portcullis_core::protocol::claims::{at_hash, audiences, role_claim, user_claims};
+use portcullis_core::protocol::payload::{Payload, RefreshTokenPayload};
 use portcullis_core::secret;
-use portcullis_core::store::{StoreError, TokenStore};
+use portcullis_core::store::StoreError;
 use portcullis_jose::{Keyring, SigningAlg};
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::{Grant, IssueError, RefreshTokenPayload, Subject, TokenResponse};
+use super::{Grant, IssueError, Subject, TokenResponse};
 use crate::config::Settings;
 use crate::state::AppState;
 
@@ -28,50 +26,45 @@ struct Minted {
     row: NewToken,
 }
 
-/// Mints the tokens `grant` calls for, records them, and returns the token response.
-///
-/// On an error nothing is handed out, and any row this call had already written is revoked (see the module
-/// documentation): a client never holds a token the store does not know.
+/// Mints the tokens `grant` calls for at `now` (whole seconds): the token response, and the rows to record
+/// before it may go out.
 ///
 /// Times are whole seconds: JWT NumericDates and the stores both count seconds, and a token's `exp` must be
 /// exactly its row's `expires_at` so that a JWT and its introspection never disagree.
-pub async fn issue(state: &AppState, grant: Grant<'_>) -> Result<TokenResponse, IssueError> {
-    let now = whole_seconds(state.clock.now());
+pub(super) fn mint(
+    state: &AppState,
+    grant: &Grant<'_>,
+    now: OffsetDateTime,
+) -> Result<(TokenResponse, Vec<NewToken>), IssueError> {
     let settings = &state.settings;
-
-    // The keyring guard is released before any await below: it is a snapshot meant to be held briefly.
-    let (access, refresh, id) = {
-        let published = state.published();
-        // Scopes and their resources come from the published snapshot, not a query per issuance: a scope
-        // changed in the store reaches tokens with the next refresh of the snapshot (at most a minute).
-        let audiences = audiences(&published.scopes, &grant.scopes);
-        let keyring = &published.keyring;
-        let access = access_token(keyring, settings, &grant, audiences, now)?;
-        let refresh = if grant.issue_refresh_token { Some(refresh_token(settings, &grant, now)?) } else { None };
-        let id = match (grant.issue_id_token, grant.subject) {
-            (true, Subject::User(user)) => Some(id_token(keyring, settings, &grant, user, &access.value, now)?),
-            (true, Subject::Client) => {
-                // OIDC Core §2: an ID token is about "the authentication of an End-User"; with client
-                // credentials there is none, so a caller asking for one has a bug that must not become a token.
-                tracing::warn!(client_id = %grant.client.client_id, "an ID token was requested without a user");
-                None
-            }
-            (false, _) => None,
-        };
-        (access, refresh, id)
+    // The snapshot guard is dropped at the end of this function, which never awaits.
+    let published = state.published();
+    // Scopes and their resources come from the published snapshot, not a query per issuance: a scope changed
+    // in the store reaches tokens with the next refresh of the snapshot (at most a minute).
+    let audiences = audiences(&published.scopes, &grant.scopes);
+    let keyring = &published.keyring;
+    let access = access_token(keyring, settings, grant, audiences, now)?;
+    let refresh = if grant.issue_refresh_token { Some(refresh_token(settings, grant, now)?) } else { None };
+    let id = match (grant.issue_id_token, grant.subject) {
+        (true, Subject::User(user)) => Some(id_token(keyring, settings, grant, user, &access.value, now)?),
+        (true, Subject::Client) => {
+            // OIDC Core §2: an ID token is about "the authentication of an End-User"; with client credentials
+            // there is none, so a decision asking for one has a bug that must not become a token.
+            tracing::warn!(client_id = %grant.client.client_id, "an ID token was requested without a user");
+            None
+        }
+        (false, _) => None,
     };
-
-    let rows = [Some(&access), refresh.as_ref(), id.as_ref()].into_iter().flatten().map(|minted| &minted.row);
-    record(state.store.as_ref(), rows).await?;
-
-    Ok(TokenResponse {
+    let response = TokenResponse {
         access_token: access.value,
         token_type: "Bearer",
         expires_in: settings.tokens.access_token_lifetime.whole_seconds(),
         scope: grant.scopes.to_string(),
-        refresh_token: refresh.map(|minted| minted.value),
-        id_token: id.map(|minted| minted.value),
-    })
+        refresh_token: refresh.as_ref().map(|minted| minted.value.clone()),
+        id_token: id.as_ref().map(|minted| minted.value.clone()),
+    };
+    let rows = [Some(access.row), refresh.map(|minted| minted.row), id.map(|minted| minted.row)];
+    Ok((response, rows.into_iter().flatten().collect()))
 }
 
 /// The access token in the client's format, or the provider's default.
@@ -164,7 +157,7 @@ fn access_token_claims(
 fn refresh_token(settings: &Settings, grant: &Grant<'_>, now: OffsetDateTime) -> Result<Minted, IssueError> {
     let value = random_value()?;
     let payload = RefreshTokenPayload {
-        scope: grant.scopes.to_string(),
+        scope: grant.scopes.clone(),
         auth_time: grant.auth_time.map(whole_seconds),
         sid: grant.sid.clone(),
         previous: grant.previous_refresh_token_id.clone(),
@@ -174,8 +167,7 @@ fn refresh_token(settings: &Settings, grant: &Grant<'_>, now: OffsetDateTime) ->
         },
     };
     // Cannot fail for strings and integers; mapped rather than unwrapped all the same.
-    let payload = serde_json::to_string(&payload)
-        .map_err(|error| StoreError::Other(format!("cannot write a refresh token payload: {error}")))?;
+    let payload = payload.write().map_err(|error| StoreError::Other(error.to_string()))?;
     let row = NewToken {
         id: secret::new_id(),
         token_type: TokenType::RefreshToken,
@@ -239,43 +231,6 @@ fn id_token(
     Ok(Minted { value, row })
 }
 
-/// What [`record`] needs of the store: a seam so the rollback can be tested with a store that fails on demand.
-trait TokenWriter: Sync {
-    async fn create(&self, row: NewToken) -> Result<(), StoreError>;
-    async fn revoke(&self, id: &str) -> Result<bool, StoreError>;
-}
-
-impl<S: TokenStore + ?Sized> TokenWriter for S {
-    async fn create(&self, row: NewToken) -> Result<(), StoreError> {
-        self.create_token(row).await.map(drop)
-    }
-
-    async fn revoke(&self, id: &str) -> Result<bool, StoreError> {
-        self.revoke_token(id).await
-    }
-}
-
-/// Writes the rows in order; on a failure, revokes those already written and returns the error.
-async fn record<'r>(
-    store: &(impl TokenWriter + ?Sized),
-    rows: impl Iterator<Item = &'r NewToken>,
-) -> Result<(), IssueError> {
-    let mut written: Vec<&str> = Vec::new();
-    for row in rows {
-        if let Err(error) = store.create(row.clone()).await {
-            for id in written {
-                if let Err(revoke_error) = store.revoke(id).await {
-                    // Harmless: the value was never handed out. Logged so an operator sees the database trouble.
-                    tracing::warn!(token_id = id, error = %revoke_error, "cannot revoke a token of a failed issuance");
-                }
-            }
-            return Err(error.into());
-        }
-        written.push(&row.id);
-    }
-    Ok(())
-}
-
 fn subject_id<'g>(grant: &'g Grant<'_>) -> &'g str {
     match grant.subject {
         Subject::User(user) => &user.id,
@@ -300,94 +255,9 @@ fn after(now: OffsetDateTime, lifetime: Duration) -> OffsetDateTime {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use time::macros::datetime;
 
     use super::*;
-
-    /// Accepts `accept` rows, then fails every write; revocations fail when `revoke_fails`.
-    struct FailingWriter {
-        accept: usize,
-        revoke_fails: bool,
-        created: Mutex<Vec<String>>,
-        revoked: Mutex<Vec<String>>,
-    }
-
-    impl FailingWriter {
-        fn new(accept: usize, revoke_fails: bool) -> Self {
-            Self { accept, revoke_fails, created: Mutex::default(), revoked: Mutex::default() }
-        }
-    }
-
-    impl TokenWriter for FailingWriter {
-        async fn create(&self, row: NewToken) -> Result<(), StoreError> {
-            let mut created = self.created.lock().unwrap();
-            if created.len() == self.accept {
-                return Err(StoreError::Unavailable("connection reset".into()));
-            }
-            created.push(row.id);
-            Ok(())
-        }
-
-        async fn revoke(&self, id: &str) -> Result<bool, StoreError> {
-            if self.revoke_fails {
-                return Err(StoreError::Unavailable("connection reset".into()));
-            }
-            self.revoked.lock().unwrap().push(id.to_owned());
-            Ok(true)
-        }
-    }
-
-    fn row(id: &str) -> NewToken {
-        NewToken {
-            id: id.into(),
-            token_type: TokenType::AccessToken,
-            subject: Some("alice".into()),
-            client_id: "angularclient".into(),
-            authorization_id: Some("authorization".into()),
-            reference_digest: None,
-            status: TokenStatus::Valid,
-            created_at: datetime!(2026-11-01 12:00 UTC),
-            expires_at: None,
-            payload: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn a_failed_write_revokes_the_rows_written_before_it_and_reports_the_error() {
-        let writer = FailingWriter::new(2, false);
-        let rows = [row("access"), row("refresh"), row("id")];
-        let error = record(&writer, rows.iter()).await.unwrap_err();
-        assert!(matches!(error, IssueError::Store(StoreError::Unavailable(_))), "{error:?}");
-        assert_eq!(*writer.created.lock().unwrap(), ["access", "refresh"]);
-        assert_eq!(*writer.revoked.lock().unwrap(), ["access", "refresh"]);
-    }
-
-    #[tokio::test]
-    async fn a_failed_first_write_has_nothing_to_revoke() {
-        let writer = FailingWriter::new(0, false);
-        let rows = [row("access"), row("refresh")];
-        assert!(record(&writer, rows.iter()).await.is_err());
-        assert!(writer.revoked.lock().unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_failed_revocation_still_reports_the_original_error() {
-        let writer = FailingWriter::new(1, true);
-        let rows = [row("access"), row("refresh")];
-        let error = record(&writer, rows.iter()).await.unwrap_err();
-        assert!(error.to_string().contains("connection reset"), "{error}");
-    }
-
-    #[tokio::test]
-    async fn all_rows_written_is_success() {
-        let writer = FailingWriter::new(3, false);
-        let rows = [row("access"), row("refresh"), row("id")];
-        record(&writer, rows.iter()).await.unwrap();
-        assert_eq!(writer.created.lock().unwrap().len(), 3);
-        assert!(writer.revoked.lock().unwrap().is_empty());
-    }
 
     #[test]
     fn times_are_whole_seconds() {

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | access token, `jwt` / `encrypted` | none | the JWT claims (JSON object) | the `jti` claim = row id |
 //! | access token, `reference` | SHA-256 of the value | the same claims a JWT would carry | digest |
-//! | refresh token | SHA-256 of the value | [`RefreshTokenPayload`] | digest |
+//! | refresh token | SHA-256 of the value | core's `RefreshTokenPayload` | digest |
 //! | ID token | none | none (see below) | `jti` = row id |
 //!
 //! An ID token's row has no payload: the token carries its own claims when it comes back as an
@@ -19,17 +19,19 @@
 
 mod issue;
 mod resolve;
+mod write;
 
+use portcullis_core::OAuthError;
 use portcullis_core::model::{Client, Token, User};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::store::StoreError;
 use portcullis_jose::JoseError;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-pub use issue::issue;
 pub use resolve::{find_access_token, find_refresh_token, resolve_access_token};
+pub use write::{Decided, Written, issue};
 
 /// Whom the tokens are about.
 #[derive(Clone, Copy)]
@@ -40,8 +42,8 @@ pub enum Subject<'a> {
     Client,
 }
 
-/// Everything one issuance needs; the grant that calls [`issue`] has already decided what is allowed.
-pub struct Grant<'a> {
+/// Everything minting needs, taken from a grant's decision (see [`write`]).
+pub(crate) struct Grant<'a> {
     pub client: &'a Client,
     pub subject: Subject<'a>,
     /// Every token is tied to an authorization (already created by the caller), so revoking it revokes them.
@@ -90,8 +92,9 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
-/// Why tokens could not be issued. Nothing was handed out; whatever had been recorded was revoked.
-/// The endpoint answers `temporarily_unavailable` for [`StoreError::Unavailable`], `server_error` otherwise.
+/// Why tokens could not be issued. Nothing was handed out and nothing was recorded.
+/// The endpoint answers `temporarily_unavailable` for [`StoreError::Unavailable`], `server_error` otherwise
+/// (see [`issue_error`]).
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
     #[error("cannot record the tokens: {0}")]
@@ -102,6 +105,17 @@ pub enum IssueError {
     /// The operating system's random generator failed, so no token value could be drawn.
     #[error("cannot generate a token value: {0}")]
     Random(String),
+    /// A decision that cannot be applied as it stands: a bug, reported rather than turned into tokens.
+    #[error("the decision cannot be applied: {0}")]
+    Inconsistent(&'static str),
+}
+
+/// The OAuth error for a failed issuance: storage trouble keeps its own answer (503 when unavailable).
+pub fn issue_error(error: IssueError) -> OAuthError {
+    match error {
+        IssueError::Store(error) => crate::error::store_error(error),
+        other => OAuthError::server_error("the provider could not issue the tokens").with_detail(other.to_string()),
+    }
 }
 
 /// An access token found by its value and still active.
@@ -122,40 +136,4 @@ pub enum ResolveError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// What a refresh token's row remembers for the refresh grant (stored as JSON in `payload`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefreshTokenPayload {
-    /// The scopes granted with it, space-separated: a refresh may keep or narrow them (RFC 6749 §6).
-    pub scope: String,
-    /// The original authentication time, in seconds since the epoch. OIDC Core §12.2: a refreshed ID token's
-    /// `auth_time` "MUST represent the time of the original authentication".
-    #[serde(default, with = "time::serde::timestamp::option")]
-    pub auth_time: Option<OffsetDateTime>,
-    /// The provider session the tokens were issued in, carried to refreshed ID tokens.
-    #[serde(default)]
-    pub sid: Option<String>,
-    /// The refresh token this one replaced, when it was issued by rotation: lets the refresh grant follow a
-    /// chain when it applies the reuse rule.
-    #[serde(default)]
-    pub previous: Option<String>,
-    /// The user's security stamp at issuance: it changes with the credentials, and a refresh token issued
-    /// before must then be refused. `None` for client subjects.
-    #[serde(default)]
-    pub security_stamp: Option<String>,
-}
-
-impl RefreshTokenPayload {
-    /// Reads the payload of a refresh token row. A row without a readable payload is a storage fault, not the
-    /// client's: the store wrote something this version does not understand.
-    pub fn read(token: &Token) -> Result<Self, StoreError> {
-        let payload = token
-            .payload
-            .as_deref()
-            .ok_or_else(|| StoreError::Other(format!("refresh token {} has no payload", token.id)))?;
-        serde_json::from_str(payload).map_err(|error| {
-            StoreError::Other(format!("refresh token {} has an unreadable payload: {error}", token.id))
-        })
-    }
 }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use portcullis_core::model::{NewToken, Token, TokenType};
-use portcullis_core::protocol::device::{DEFAULT_INTERVAL, DeviceCodePayload, PollOutcome};
+use portcullis_core::protocol::device::{DEFAULT_INTERVAL, PollOutcome};
+use portcullis_core::protocol::payload::{DeviceCodePayload, Payload};
 use portcullis_core::store::{DeviceApproval, DeviceConsent, DeviceStore, StoreError, StoreResult};
 use time::OffsetDateTime;
 
@@ -81,12 +82,11 @@ impl<B: Backend> DeviceStore for SqlStore<B> {
                 return Ok(PollOutcome::NotPending);
             };
             let token = Token::try_from(row)?;
+            let mut payload = DeviceCodePayload::read(&token).map_err(|error| StoreError::Other(error.to_string()))?;
             let old = token.payload.unwrap_or_default();
-            let mut payload: DeviceCodePayload = serde_json::from_str(&old)
-                .map_err(|error| StoreError::Other(format!("device code '{id}' has an unreadable payload: {error}")))?;
             let outcome = payload.poll(now);
             last_interval = Some(payload.interval);
-            let new = to_json(&payload, "device code payload")?;
+            let new = payload.write().map_err(|error| StoreError::Other(error.to_string()))?;
             let statement =
                 Statement::new("UPDATE tokens SET payload = $3 WHERE id = $1 AND status = 'inactive' AND payload = $2")
                     .bind(id)

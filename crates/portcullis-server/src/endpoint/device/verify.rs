@@ -19,8 +19,9 @@ use axum::routing::get;
 use axum_extra::extract::cookie::CookieJar;
 use portcullis_core::model::{AuthorizationKind, Client, NewAuthorization, Token, TokenStatus, TokenType};
 use portcullis_core::protocol::consent::{self, ConsentDecision};
-use portcullis_core::protocol::device::{DeviceCodePayload, UserCode, UserCodePayload};
+use portcullis_core::protocol::device::UserCode;
 use portcullis_core::protocol::params::Params;
+use portcullis_core::protocol::payload::{DeviceCodePayload, Payload, UserCodePayload};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::store::{DeviceApproval, DeviceConsent, StoreError};
 use portcullis_core::{OAuthError, secret};
@@ -206,10 +207,8 @@ async fn find_request(
     Ok(Some(PendingRequest { user_code, user_code_row, device_code_row, payload, client }))
 }
 
-fn read_payload<T: serde::de::DeserializeOwned>(row: &Token) -> Result<T, StoreError> {
-    serde_json::from_str(row.payload.as_deref().unwrap_or_default()).map_err(|error| {
-        StoreError::Other(format!("{} {} has an unreadable payload: {error}", row.token_type.as_str(), row.id))
-    })
+fn read_payload<T: Payload>(row: &Token) -> Result<T, StoreError> {
+    T::read(row).map_err(|error| StoreError::Other(error.to_string()))
 }
 
 /// The scopes of a request in words, as the consent page shows them.
