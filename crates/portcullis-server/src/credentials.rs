@@ -1,5 +1,6 @@
-//! What every endpoint that takes client credentials shares (token, device authorization): a form body, no
-//! secret in the URL, the client authenticated, and an answer no cache keeps.
+//! What the endpoints that take client credentials share: a form body, no secret in the URL, the client
+//! authenticated (token, device authorization), and an answer no cache keeps (those two, introspection and
+//! revocation).
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, header};

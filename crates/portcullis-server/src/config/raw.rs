@@ -47,7 +47,8 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PruningSettings {
-    /// Seconds between runs; 0 turns the job off (e.g. when `portcullis prune` runs from cron). Default hourly.
+    /// Seconds between runs; 0 turns the job off (e.g. when `portcullis prune` runs from cron). Default hourly:
+    /// often enough that the tables stay small, rarely enough that the job's cost goes unnoticed.
     pub interval: u64,
     /// Seconds a dead token or consent is kept before deletion, for audits and support. Default 14 days.
     pub threshold: u64,
@@ -61,14 +62,15 @@ impl Default for PruningSettings {
     }
 }
 
-/// Lifetimes in seconds. Defaults follow the design: short-lived codes and access tokens, long refresh tokens
-/// that rotate on every use.
+/// Lifetimes in seconds, each from 1 to a year (the leeway from 0). Defaults follow the design: short-lived
+/// codes and access tokens, long refresh tokens that rotate on every use.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TokenSettings {
     /// `encrypted` (signed JWT inside a JWE; only the provider and resource servers given the key read it),
     /// `jwt` (RFC 9068 signed JWT, validated locally by APIs) or `reference` (opaque, introspected). A client's
-    /// own setting wins.
+    /// own setting wins. Default `encrypted`: what a token says about its user stays unreadable to the client
+    /// and to anyone the token leaks to.
     pub access_token_format: AccessTokenFormat,
     /// 5 minutes: RFC 6749 §4.1.2 recommends at most 10; the code is redeemed within seconds.
     pub authorization_code_lifetime: u64,
