@@ -37,7 +37,7 @@ pub use oauth::{
     AuthorizeRequest, Pkce, assert_access_token_inactive, jwt_parts, redeem, refresh, token, token_basic, token_raw,
     userinfo,
 };
-pub use portcullis_store::test_support::TestDatabase;
+pub use portcullis_store::test_support::{RoundTrips, TestDatabase};
 pub use provider::{DEFAULT_ISSUER, TestProvider, TestProviderBuilder, fixed_clock};
 pub use server::{Loopback, Served, nowhere};
 

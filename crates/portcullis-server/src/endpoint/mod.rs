@@ -1,5 +1,5 @@
-//! One module per endpoint; each extracts, calls the rules, and maps the result. [`error_page`] and
-//! [`grant_facts`] are what several of them share.
+//! One module per endpoint; each extracts, calls the rules, and maps the result. [`error_page`] is what
+//! several of them share.
 
 pub mod authorize;
 pub mod device;
