@@ -2,7 +2,8 @@
 //! and the `portcullis` command.
 //!
 //! Handlers extract, call the rules of `portcullis-core`, and map the result; storage comes from
-//! `portcullis-store` and all JOSE work from `portcullis-jose`.
+//! `portcullis-store` and all JOSE work from `portcullis-jose`. `docs/architecture.md` follows one request
+//! through them; checklist ids in comments (`checklist C3`) are the rows of `docs/security.md`.
 
 pub mod admin;
 pub mod app;

@@ -2,9 +2,9 @@
 //! to this API (JWE, decrypted first with the key it is configured with).
 //!
 //! The header is checked before any key is looked at, so that a token naming a key URL (`jku`, `x5u`), carrying
-//! its own key (`jwk`, `x5c`), using `none` or HMAC, or of another `typ` is refused without a fetch (checklist
-//! RS2). Keys come only from the provider's JWKS; an unknown `kid` refetches the JWKS (a key may have been
-//! published since), at most once per refresh interval whatever the number of such tokens.
+//! its own key (`jwk`, `x5c`), using `none` or HMAC, or of another `typ` is refused without a fetch (row RS2
+//! of `docs/security.md`). Keys come only from the provider's JWKS; an unknown `kid` refetches the JWKS (a key
+//! may have been published since), at most once per refresh interval whatever the number of such tokens.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
