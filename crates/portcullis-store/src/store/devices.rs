@@ -8,32 +8,14 @@ use portcullis_core::store::{DeviceApproval, DeviceConsent, DeviceStore, StoreEr
 use time::OffsetDateTime;
 
 use super::SqlStore;
+use super::tokens::insert_tokens;
 use crate::backend::{Backend, Statement};
-use crate::rows::{TokenRow, authorization_columns, to_db_time, to_db_time_opt, to_json, token_columns};
+use crate::rows::{TokenRow, authorization_columns, to_db_time, to_json, token_columns};
 
 /// How many times a poll retries when another poll of the same device code changed it first. Each lost race
 /// means another poll was recorded at that very moment, so this one is too fast either way; the bound only
 /// keeps a flood of parallel polls from spinning (see [`SqlStore::record_device_poll`]).
 const MAX_POLL_ATTEMPTS: usize = 100;
-
-fn insert_token(token: &NewToken) -> Statement {
-    Statement::new(concat!(
-        "INSERT INTO tokens (",
-        token_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    ))
-    .bind(token.id.as_str())
-    .bind(token.token_type.as_str())
-    .bind(token.subject.clone())
-    .bind(token.client_id.as_str())
-    .bind(token.authorization_id.clone())
-    .bind(token.reference_digest.clone())
-    .bind(token.status.as_str())
-    .bind(to_db_time(token.created_at))
-    .bind(to_db_time_opt(token.expires_at))
-    .bind(None::<i64>)
-    .bind(token.payload.clone())
-}
 
 /// The user code is used up by either answer: only while it is valid and unexpired.
 fn use_user_code(user_code_id: &str, now: OffsetDateTime) -> Statement {
@@ -55,12 +37,13 @@ impl<B: Backend> DeviceStore for SqlStore<B> {
                 user_code.token_type.as_str()
             )));
         }
-        let statements = vec![insert_token(&device_code), insert_token(&user_code)];
-        self.backend().execute_in_transaction(statements).await.map_err(|error| {
+        // One statement: both rows or neither.
+        let rows = [device_code, user_code];
+        self.backend().execute(insert_tokens(&rows)).await.map_err(|error| {
             error.into_store(
                 // The device code is 256 random bits: of the two digests, only the user code's can collide.
-                |_| format!("user code of device code '{}'", device_code.id),
-                || format!("client '{}'", device_code.client_id),
+                |_| format!("user code of device code '{}'", rows[0].id),
+                || format!("client '{}'", rows[0].client_id),
             )
         })?;
         Ok(())

@@ -51,7 +51,7 @@ fn bind_token(statement: Statement, token: &NewToken) -> Statement {
 }
 
 /// One `INSERT` for all the tokens of a response: one statement, whatever their number.
-fn insert_tokens(tokens: &[NewToken]) -> Statement {
+pub(super) fn insert_tokens(tokens: &[NewToken]) -> Statement {
     const COLUMNS: usize = 11;
     let values: Vec<String> =
         (0..tokens.len()).map(|index| format!("({})", placeholders(index * COLUMNS, COLUMNS))).collect();
