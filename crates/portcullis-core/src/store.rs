@@ -112,6 +112,12 @@ pub struct GrantWrite {
     pub authorization: Option<NewAuthorization>,
     /// The tokens of the response (access token, refresh token, ID token).
     pub tokens: Vec<NewToken>,
+    /// The family of the new tokens, also given to a redeemed presented token (a code starts the family its
+    /// tokens belong to, so that a replay of it finds them).
+    pub family_id: Option<String>,
+    /// The new refresh token replacing a redeemed presented one: its id and its value encrypted by the
+    /// provider, kept on the presented row for the reuse leeway.
+    pub successor: Option<(String, String)>,
     pub now: OffsetDateTime,
 }
 
@@ -137,6 +143,12 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
     /// Revokes every token of an authorization that is not already revoked; returns how many.
     async fn revoke_tokens_by_authorization(&self, authorization_id: &str) -> StoreResult<u64>;
+    /// Revokes every token of a family (one sign-in and its refreshes) that is not already revoked; returns
+    /// how many.
+    async fn revoke_family(&self, family_id: &str) -> StoreResult<u64>;
+    /// Forgets the sealed successor values of refresh tokens rotated before `before` (the reuse leeway is
+    /// over for them); returns how many.
+    async fn forget_successor_values(&self, before: OffsetDateTime) -> StoreResult<u64>;
     /// Every token of an authorization, oldest first (refresh-token rotation looks for a token's successor).
     async fn list_tokens_of_authorization(&self, authorization_id: &str) -> StoreResult<Vec<Token>>;
     /// Deletes, in batches of at most `batch_size` rows per statement, tokens that expired or stopped being

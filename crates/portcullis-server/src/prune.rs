@@ -12,6 +12,28 @@ pub async fn run_once(store: &dyn Store, clock: &dyn Clock, settings: &Pruning) 
     store.prune(clock.now() - settings.threshold, settings.batch_size).await
 }
 
+/// Forgets the sealed successor values whose reuse leeway is over: what answers a second tab again is kept no
+/// longer than it can be used.
+pub async fn forget_successors(state: &AppState) -> Result<u64, StoreError> {
+    state.store.forget_successor_values(state.clock.now() - state.settings.tokens.refresh_token_reuse_leeway).await
+}
+
+/// Runs [`forget_successors`] once per reuse leeway until the task is dropped, so a sealed value outlives its
+/// leeway by at most one more. Nothing to do when there is no leeway: no value is ever answered again.
+pub async fn forget_successors_forever(state: AppState) {
+    let leeway = state.settings.tokens.refresh_token_reuse_leeway;
+    if leeway <= time::Duration::ZERO {
+        return;
+    }
+    let mut ticks = tokio::time::interval(leeway.unsigned_abs());
+    loop {
+        ticks.tick().await;
+        if let Err(error) = forget_successors(&state).await {
+            tracing::warn!(%error, "forgetting sealed refresh token successors failed; it will be tried again");
+        }
+    }
+}
+
 /// Runs [`run_once`] every `pruning.interval` seconds until the task is dropped. Several instances may run it
 /// at once: the deletions are idempotent and batched.
 pub async fn run_forever(state: AppState) {

@@ -102,11 +102,13 @@ pub async fn serve(
         })
     };
     let pruner = tokio::spawn(crate::prune::run_forever(state.clone()));
+    let forgetter = tokio::spawn(crate::prune::forget_successors_forever(state.clone()));
     let settings = &state.settings;
     tracing::info!(issuer = settings.issuer.as_str(), listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "Portcullis is ready");
     let served = axum::serve(listener, app::router(state.clone())).with_graceful_shutdown(shutdown).await;
     refresher.abort();
     pruner.abort();
+    forgetter.abort();
     database.close().await;
     served.map_err(|error| Failure::new(format!("the server stopped: {error}")))
 }

@@ -255,6 +255,7 @@ async fn prune_deletes_dead_tokens_and_reports_counts() {
         created_at: expires_at - time::Duration::hours(1),
         expires_at: Some(expires_at),
         payload: None,
+        family_id: None,
     };
     let store = database.store();
     store.create_token(token("dead", now - time::Duration::days(30))).await.unwrap();

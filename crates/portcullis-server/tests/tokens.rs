@@ -11,7 +11,7 @@ use portcullis_core::model::{
     NewUser, Permissions, Scope, Token, TokenStatus, TokenType, User,
 };
 use portcullis_core::protocol::claims::at_hash;
-use portcullis_core::protocol::grant::{Consent, Holder, Issue};
+use portcullis_core::protocol::grant::{Consent, Family, Holder, Issue, RefreshToken};
 use portcullis_core::protocol::payload::{Payload, RefreshTokenPayload};
 use portcullis_core::protocol::scope::ScopeSet;
 use portcullis_core::secret;
@@ -174,7 +174,8 @@ async fn issue(f: &Fixture, grant: Grant<'_>) -> TokenResponse {
         scopes: grant.scopes,
         consent: Consent::Existing(grant.authorization_id),
         condition: None,
-        refresh_token: grant.issue_refresh_token,
+        refresh_token: if grant.issue_refresh_token { RefreshToken::New } else { RefreshToken::None },
+        family: Family::Start,
         id_token: grant.issue_id_token,
         nonce: grant.nonce,
         auth_time: grant.auth_time,

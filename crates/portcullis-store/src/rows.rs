@@ -244,12 +244,15 @@ pub struct TokenRow {
     expires_at: Option<i64>,
     redeemed_at: Option<i64>,
     payload: Option<String>,
+    family_id: Option<String>,
+    successor_id: Option<String>,
+    successor_value: Option<String>,
 }
 
 macro_rules! token_columns {
     () => {
         "id, token_type, subject, client_id, authorization_id, reference_digest, status, created_at, \
-         expires_at, redeemed_at, payload"
+         expires_at, redeemed_at, payload, family_id, successor_id, successor_value"
     };
 }
 pub(crate) use token_columns;
@@ -270,6 +273,9 @@ impl TryFrom<TokenRow> for Token {
             authorization_id: row.authorization_id,
             reference_digest: row.reference_digest,
             payload: row.payload,
+            family_id: row.family_id,
+            successor_id: row.successor_id,
+            successor_value: row.successor_value,
         })
     }
 }
@@ -379,7 +385,7 @@ macro_rules! presented_query {
     ($where:literal) => {
         concat!(
             "SELECT t.id, t.token_type, t.subject, t.client_id, t.authorization_id, t.reference_digest, t.status, \
-             t.created_at, t.expires_at, t.redeemed_at, t.payload, \
+             t.created_at, t.expires_at, t.redeemed_at, t.payload, t.family_id, t.successor_id, t.successor_value, \
              u.id AS user_id, u.username AS user_username, u.normalized_username AS user_normalized_username, \
              u.name AS user_name, u.email AS user_email, u.normalized_email AS user_normalized_email, \
              u.email_confirmed AS user_email_confirmed, u.phone AS user_phone, \

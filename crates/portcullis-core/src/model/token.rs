@@ -87,6 +87,15 @@ pub struct Token {
     pub redeemed_at: Option<OffsetDateTime>,
     /// Whatever the grant needs to remember (requested scopes, PKCE challenge, nonce, …), as JSON.
     pub payload: Option<String>,
+    /// The sign-in this token belongs to: every token of one code redemption, password or device grant, and
+    /// of the refreshes continuing it. `None` for tokens outside any sign-in (codes not yet redeemed, client
+    /// credentials, rows written before families existed).
+    pub family_id: Option<String>,
+    /// For a rotated refresh token, the refresh token that replaced it.
+    pub successor_id: Option<String>,
+    /// For a rotated refresh token, its successor's value, encrypted by the provider, so that a reuse within
+    /// the leeway gets the same successor back. Never the value in plain text.
+    pub successor_value: Option<String>,
 }
 
 impl Token {
@@ -107,6 +116,7 @@ pub struct NewToken {
     pub created_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
     pub payload: Option<String>,
+    pub family_id: Option<String>,
 }
 
 /// A token presented back to the provider (a code, a refresh token, a device code) with the user it names and
@@ -120,14 +130,14 @@ pub struct Presented {
     pub authorization: Option<Authorization>,
 }
 
-/// What a token response's write does to the presented token, in the same transaction as it writes the new
+/// What a token response's write does to a presented token, in the same transaction as it writes the new
 /// tokens. When the token is not in the expected state any more, nothing is written: of concurrent requests
 /// presenting one token, the state decides which one succeeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PresentedChange {
-    /// `valid` → `redeemed` (a code, a device code, a refresh token rotated).
+    /// `valid` → `redeemed` (a code, a device code, a refresh token rotated). The row takes the family of the
+    /// new tokens and, for a refresh token, the name and sealed value of its successor.
     Redeem,
-    /// Left `redeemed`, and required to still be: a refresh token reused within the leeway, whose issuance must
-    /// not survive a revocation of it that commits first.
-    StillRedeemed,
+    /// Left `valid`, and required to still be: the successor answered again within the reuse leeway.
+    StillValid,
 }

@@ -162,6 +162,9 @@ mod tests {
             expires_at: None,
             redeemed_at: None,
             payload: payload.map(str::to_owned),
+            family_id: None,
+            successor_id: None,
+            successor_value: None,
         }
     }
 

@@ -291,8 +291,17 @@ async fn record_code(
         created_at: now,
         expires_at: Some(now.saturating_add(state.settings.tokens.authorization_code_lifetime)),
         payload: Some(payload),
+        // The family starts when the code is redeemed; the redemption gives the code its family.
+        family_id: None,
     };
-    let write = GrantWrite { presented: None, authorization: new_authorization, tokens: vec![row], now };
+    let write = GrantWrite {
+        presented: None,
+        authorization: new_authorization,
+        tokens: vec![row],
+        family_id: None,
+        successor: None,
+        now,
+    };
     state.store.record_grant(write).await.map_err(crate::error::store_error)?;
     Ok(code)
 }

@@ -171,6 +171,7 @@ fn rows(
         created_at: now,
         expires_at: Some(expires_at),
         payload: Some(device_payload.write().map_err(unwritable)?),
+        family_id: None,
     };
     let user = NewToken {
         id: secret::new_id(),

@@ -174,10 +174,15 @@ async fn revocation(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Resul
     }
     // Checklist V2: a storage failure must not look like success, so every error here becomes 503/500.
     let store = &state.store;
-    match (&found.claims, &found.token.authorization_id) {
+    match (&found.claims, &found.token.family_id, &found.token.authorization_id) {
         // RFC 7009 §2.1: revoking a refresh token "SHOULD also invalidate all access tokens based on the same
-        // authorization grant".
-        (None, Some(authorization_id)) => {
+        // authorization grant": the sign-in it belongs to (its family), not the user's other sign-ins with the
+        // same client, which share the remembered consent (checklist V5).
+        (None, Some(family_id), _) => {
+            store.revoke_family(family_id).await.map_err(|e| fail(store_error(e)))?;
+        }
+        // A refresh token from before families existed.
+        (None, None, Some(authorization_id)) => {
             store.revoke_tokens_by_authorization(authorization_id).await.map_err(|e| fail(store_error(e)))?;
         }
         _ => {

@@ -84,19 +84,23 @@ async fn decide(state: &AppState, client: &Client, params: &Params, grant: Grant
 /// Stores what a refusal revokes, then gives its error. The revocation is kept although the request fails: a
 /// replay must leave its trace (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
 async fn refuse(state: &AppState, refusal: Refusal) -> OAuthError {
-    match refusal.revoke {
-        None => {}
+    let revoked = match &refusal.revoke {
+        None => return refusal.error,
+        Some(Revoke::Family(family_id)) => state.store.revoke_family(family_id).await,
         Some(Revoke::TokensOfAuthorization(authorization_id)) => {
-            match state.store.revoke_tokens_by_authorization(&authorization_id).await {
-                Ok(count) => tracing::warn!(
-                    authorization = %authorization_id,
-                    revoked = count,
-                    reason = %refusal.error.description,
-                    "a replayed grant revoked the tokens of its authorization"
-                ),
-                Err(error) => return store_error(error),
-            }
+            state.store.revoke_tokens_by_authorization(authorization_id).await
         }
+    };
+    match revoked {
+        Ok(count) => {
+            tracing::warn!(
+                revoke = ?refusal.revoke,
+                revoked = count,
+                reason = %refusal.error.description,
+                "a replay revoked its sign-in"
+            );
+            refusal.error
+        }
+        Err(error) => store_error(error),
     }
-    refusal.error
 }

@@ -103,6 +103,7 @@ fn access_token(
         created_at: now,
         expires_at: Some(expires_at),
         payload: Some(Value::Object(claims).to_string()),
+        family_id: Some(grant.family_id.clone()),
     };
     Ok(Minted { value, row })
 }
@@ -179,6 +180,7 @@ fn refresh_token(settings: &Settings, grant: &Grant<'_>, now: OffsetDateTime) ->
         created_at: now,
         expires_at: Some(after(now, settings.tokens.refresh_token_lifetime)),
         payload: Some(payload),
+        family_id: Some(grant.family_id.clone()),
     };
     Ok(Minted { value, row })
 }
@@ -227,6 +229,7 @@ fn id_token(
         created_at: now,
         expires_at: Some(expires_at),
         payload: None,
+        family_id: Some(grant.family_id.clone()),
     };
     Ok(Minted { value, row })
 }

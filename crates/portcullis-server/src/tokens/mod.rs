@@ -48,6 +48,8 @@ pub(crate) struct Grant<'a> {
     pub subject: Subject<'a>,
     /// Every token is tied to an authorization (already created by the caller), so revoking it revokes them.
     pub authorization_id: String,
+    /// The sign-in the tokens belong to (see `portcullis_core::protocol::grant::Family`).
+    pub family_id: String,
     /// The granted scopes.
     pub scopes: ScopeSet,
     /// Echoed in the ID token; `None` on refresh (OIDC Core §12.2: a refreshed ID token "SHOULD NOT have a

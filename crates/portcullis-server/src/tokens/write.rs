@@ -2,8 +2,8 @@
 //! and the change of the presented token in one store call (`record_grant`, one transaction). Either all of
 //! it is stored and the response goes out, or nothing is and nothing does.
 
-use portcullis_core::model::{AuthorizationKind, Client, NewAuthorization, User};
-use portcullis_core::protocol::grant::{Consent, Holder, Issue, LostRace};
+use portcullis_core::model::{AuthorizationKind, Client, NewAuthorization, TokenType, User};
+use portcullis_core::protocol::grant::{Consent, Family, Holder, Issue, LostRace, RefreshToken};
 use portcullis_core::secret;
 use portcullis_core::store::GrantWrite;
 
@@ -54,22 +54,42 @@ pub async fn issue(state: &AppState, client: &Client, decided: Decided) -> Resul
             (authorization.id.clone(), Some(authorization))
         }
     };
+    let family_id = match &issue.family {
+        Family::Start => secret::new_id(),
+        Family::Continue(id) => id.clone(),
+    };
     let Issue { scopes, refresh_token, id_token, nonce, auth_time, sid, previous_refresh_token, condition, .. } = issue;
     let grant = Grant {
         client,
         subject,
         authorization_id,
+        family_id: family_id.clone(),
         scopes,
         nonce,
         auth_time,
         sid,
-        issue_refresh_token: refresh_token,
+        issue_refresh_token: refresh_token == RefreshToken::New,
         issue_id_token: id_token,
-        previous_refresh_token_id: previous_refresh_token,
+        previous_refresh_token_id: previous_refresh_token.clone(),
     };
-    let (response, tokens) = mint(state, &grant, now)?;
+    let (mut response, tokens) = mint(state, &grant, now)?;
+    let successor = match (&refresh_token, &previous_refresh_token, &response.refresh_token) {
+        // A rotation: the spent token keeps its successor, sealed, for a second tab within the leeway.
+        (RefreshToken::New, Some(_), Some(value)) => {
+            let id = tokens
+                .iter()
+                .find(|row| row.token_type == TokenType::RefreshToken)
+                .map(|row| row.id.clone())
+                .ok_or(IssueError::Inconsistent("a minted refresh token has no row"))?;
+            Some((id, state.published().keyring.encrypt(value, None)?))
+        }
+        _ => None,
+    };
+    if let RefreshToken::Again { sealed_successor } = &refresh_token {
+        response.refresh_token = Some(state.published().keyring.decrypt(sealed_successor)?);
+    }
     let presented = condition.as_ref().map(|condition| (condition.token_id.clone(), condition.change.clone()));
-    let write = GrantWrite { presented, authorization: ad_hoc, tokens, now };
+    let write = GrantWrite { presented, authorization: ad_hoc, tokens, family_id: Some(family_id), successor, now };
     if state.store.record_grant(write).await? {
         return Ok(Written::Issued(response));
     }

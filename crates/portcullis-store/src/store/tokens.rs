@@ -34,7 +34,7 @@ const PRUNE_AUTHORIZATIONS: &str = "DELETE FROM authorizations WHERE id IN (\
 const PRUNE_SESSIONS: &str = "DELETE FROM sessions WHERE id IN (\
      SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)";
 
-/// Binds a token's eleven columns, in [`token_columns!`] order, after the statement's existing parameters.
+/// Binds a token's fourteen columns, in [`token_columns!`] order, after the statement's existing parameters.
 fn bind_token(statement: Statement, token: &NewToken) -> Statement {
     statement
         .bind(token.id.as_str())
@@ -48,11 +48,14 @@ fn bind_token(statement: Statement, token: &NewToken) -> Statement {
         .bind(to_db_time_opt(token.expires_at))
         .bind(None::<i64>)
         .bind(token.payload.clone())
+        .bind(token.family_id.clone())
+        .bind(None::<String>)
+        .bind(None::<String>)
 }
 
 /// One `INSERT` for all the tokens of a response: one statement, whatever their number.
 pub(super) fn insert_tokens(tokens: &[NewToken]) -> Statement {
-    const COLUMNS: usize = 11;
+    const COLUMNS: usize = 14;
     let values: Vec<String> =
         (0..tokens.len()).map(|index| format!("({})", placeholders(index * COLUMNS, COLUMNS))).collect();
     let sql = format!(concat!("INSERT INTO tokens (", token_columns!(), ") VALUES {}"), values.join(", "));
@@ -88,7 +91,7 @@ impl<B: Backend> TokenStore for SqlStore<B> {
             Statement::new(concat!(
                 "INSERT INTO tokens (",
                 token_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             )),
             &token,
         );
@@ -122,6 +125,9 @@ impl<B: Backend> TokenStore for SqlStore<B> {
             expires_at: stored_time_opt(token.expires_at),
             redeemed_at: None,
             payload: token.payload,
+            family_id: token.family_id,
+            successor_id: None,
+            successor_value: None,
         })
     }
 
@@ -136,14 +142,19 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         match &write.presented {
             Some((id, PresentedChange::Redeem)) => statements.push(
                 Statement::new(
-                    "UPDATE tokens SET status = 'redeemed', redeemed_at = $2 WHERE id = $1 AND status = 'valid'",
+                    "UPDATE tokens SET status = 'redeemed', redeemed_at = $2, \
+                     family_id = COALESCE(family_id, $3), successor_id = $4, successor_value = $5 \
+                     WHERE id = $1 AND status = 'valid'",
                 )
                 .bind(id.as_str())
-                .bind(to_db_time(write.now)),
+                .bind(to_db_time(write.now))
+                .bind(write.family_id.clone())
+                .bind(write.successor.as_ref().map(|(id, _)| id.clone()))
+                .bind(write.successor.as_ref().map(|(_, value)| value.clone())),
             ),
-            // Changes nothing, but matches (and, on PostgreSQL, locks) the row only while it is still redeemed.
-            Some((id, PresentedChange::StillRedeemed)) => statements.push(
-                Statement::new("UPDATE tokens SET status = status WHERE id = $1 AND status = 'redeemed'")
+            // Changes nothing, but matches (and, on PostgreSQL, locks) the row only while it is still valid.
+            Some((id, PresentedChange::StillValid)) => statements.push(
+                Statement::new("UPDATE tokens SET status = status WHERE id = $1 AND status = 'valid'")
                     .bind(id.as_str()),
             ),
             None => {}
@@ -206,6 +217,21 @@ impl<B: Backend> TokenStore for SqlStore<B> {
             Statement::new("UPDATE tokens SET status = 'revoked' WHERE id = $1 AND status <> 'revoked'").bind(id),
         )
         .await
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> StoreResult<u64> {
+        let statement =
+            Statement::new("UPDATE tokens SET status = 'revoked' WHERE family_id = $1 AND status <> 'revoked'")
+                .bind(family_id);
+        Ok(self.backend().execute(statement).await?)
+    }
+
+    async fn forget_successor_values(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let statement = Statement::new(
+            "UPDATE tokens SET successor_value = NULL WHERE successor_value IS NOT NULL AND redeemed_at < $1",
+        )
+        .bind(to_db_time(before));
+        Ok(self.backend().execute(statement).await?)
     }
 
     async fn revoke_tokens_by_authorization(&self, authorization_id: &str) -> StoreResult<u64> {

@@ -29,6 +29,7 @@ fn device_codes(id: &str, user_code: &UserCode) -> (NewToken, NewToken) {
         status: TokenStatus::Inactive,
         created_at: T0,
         expires_at: Some(T0 + LIFETIME),
+        family_id: None,
         payload: Some(serde_json::to_string(&payload).unwrap()),
     };
     let user = NewToken {

@@ -71,6 +71,7 @@ pub fn token(id: &str, client_id: &str) -> NewToken {
         created_at: T0,
         expires_at: Some(T0 + time::Duration::days(30)),
         payload: Some(r#"{"scopes":["openid"]}"#.to_owned()),
+        family_id: None,
     }
 }
 

@@ -43,6 +43,8 @@ fn redemption(tokens: Vec<NewToken>) -> GrantWrite {
         presented: Some(("code".into(), PresentedChange::Redeem)),
         authorization: None,
         tokens,
+        family_id: Some("family-1".into()),
+        successor: None,
         now: T0 + Duration::seconds(5),
     }
 }
@@ -122,6 +124,8 @@ pub async fn a_failure_part_way_through_a_grant_leaves_nothing_behind(database: 
             authorization_id: Some("ad-hoc".into()),
             ..access_token("x")
         }],
+        family_id: None,
+        successor: None,
         now: T0,
     };
     assert!(matches!(store.record_grant(write).await.unwrap_err(), StoreError::NotFound(_)));
@@ -138,6 +142,8 @@ pub async fn a_grant_without_a_spent_token_writes_its_ad_hoc_consent_with_the_to
             ..authorization("consent-1", "web", "web")
         }),
         tokens: vec![NewToken { subject: Some("web".into()), ..access_token("at") }],
+        family_id: None,
+        successor: None,
         now: T0,
     };
     assert!(store.record_grant(write).await.unwrap());
@@ -163,24 +169,60 @@ pub async fn of_fifty_concurrent_grant_writes_spending_one_code_exactly_one_wins
     assert_eq!(tokens.iter().filter(|token| token.token_type == TokenType::AccessToken).count(), 1);
 }
 
-pub async fn a_reuse_is_written_only_while_the_presented_token_stays_redeemed(database: &TestDatabase) {
+pub async fn an_answer_again_is_written_only_while_the_successor_stays_valid(database: &TestDatabase) {
     code_with_facts(database).await;
     let store = database.store();
-    let reuse = |id: &str| GrantWrite {
-        presented: Some(("code".into(), PresentedChange::StillRedeemed)),
+    let again = |id: &str| GrantWrite {
+        presented: Some(("code".into(), PresentedChange::StillValid)),
         authorization: None,
         tokens: vec![access_token(id)],
+        family_id: Some("family-1".into()),
+        successor: None,
         now: T0 + Duration::seconds(6),
     };
-    // Still valid: not a reuse.
-    assert!(!store.record_grant(reuse("early")).await.unwrap());
-    assert!(store.record_grant(redemption(vec![access_token("first")])).await.unwrap());
-    assert!(store.record_grant(reuse("second")).await.unwrap());
+    assert!(store.record_grant(again("while-valid")).await.unwrap());
     let code = store.find_token("code").await.unwrap().unwrap();
-    assert_eq!((code.status, code.redeemed_at), (TokenStatus::Redeemed, Some(T0 + Duration::seconds(5))));
+    assert_eq!((code.status, code.redeemed_at), (TokenStatus::Valid, None), "the row is left as it was");
     store.revoke_token("code").await.unwrap();
-    assert!(!store.record_grant(reuse("third")).await.unwrap());
-    assert_eq!(store.find_token("early").await.unwrap(), None);
-    assert_eq!(store.find_token("third").await.unwrap(), None);
-    assert!(store.find_token("second").await.unwrap().is_some());
+    assert!(!store.record_grant(again("after-revocation")).await.unwrap());
+    assert!(store.find_token("while-valid").await.unwrap().is_some());
+    assert_eq!(store.find_token("after-revocation").await.unwrap(), None);
+}
+
+/// A rotation records the family and the sealed successor on the spent token; the sealed value is forgotten
+/// once the leeway is over; a family is revoked whole, and nothing else with it.
+pub async fn a_rotation_records_its_successor_and_a_family_is_revoked_alone(database: &TestDatabase) {
+    code_with_facts(database).await;
+    let store = database.store();
+    let write = GrantWrite {
+        successor: Some(("rt".into(), "sealed".into())),
+        ..redemption(vec![NewToken { family_id: Some("family-1".into()), ..refresh_token("rt") }])
+    };
+    assert!(store.record_grant(write).await.unwrap());
+    let spent = store.find_token("code").await.unwrap().unwrap();
+    assert_eq!(spent.family_id.as_deref(), Some("family-1"));
+    assert_eq!((spent.successor_id.as_deref(), spent.successor_value.as_deref()), (Some("rt"), Some("sealed")));
+    let presented = store.find_presented(&secret::digest("code-value")).await.unwrap().unwrap();
+    assert_eq!(presented.token, spent);
+
+    assert_eq!(store.forget_successor_values(T0 + Duration::seconds(5)).await.unwrap(), 0, "not before");
+    assert_eq!(store.forget_successor_values(T0 + Duration::seconds(6)).await.unwrap(), 1);
+    let forgotten = store.find_token("code").await.unwrap().unwrap();
+    assert_eq!((forgotten.successor_id.as_deref(), forgotten.successor_value), (Some("rt"), None));
+
+    store.create_token(NewToken { family_id: Some("family-2".into()), ..access_token("other-sign-in") }).await.unwrap();
+    assert_eq!(store.revoke_family("family-1").await.unwrap(), 2, "the code and its refresh token");
+    assert_eq!(store.find_token("rt").await.unwrap().unwrap().status, TokenStatus::Revoked);
+    assert_eq!(store.find_token("other-sign-in").await.unwrap().unwrap().status, TokenStatus::Valid);
+}
+
+/// The schema itself keeps a family to one live refresh token, whatever writes it.
+pub async fn a_family_never_has_two_live_refresh_tokens(database: &TestDatabase) {
+    code_with_facts(database).await;
+    let store = database.store();
+    let live = |id: &str| NewToken { family_id: Some("family-1".into()), ..refresh_token(id) };
+    store.create_token(live("first")).await.unwrap();
+    assert!(matches!(store.create_token(live("second")).await.unwrap_err(), StoreError::Conflict(_)));
+    store.redeem_token("first", T0).await.unwrap();
+    store.create_token(live("second")).await.unwrap();
 }

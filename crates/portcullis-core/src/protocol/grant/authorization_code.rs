@@ -1,13 +1,22 @@
 //! The authorization code grant at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::live_authorization;
-use super::{Condition, Consent, Holder, Issue, LostRace, Refusal, Revoke, active_user, iso, issues_refresh_token};
+use super::{
+    Condition, Consent, Family, Holder, Issue, LostRace, Refusal, Revoke, active_user, iso, new_refresh_token,
+};
 use crate::error::OAuthError;
 use crate::model::{Client, Presented, PresentedChange, Token, TokenStatus, TokenType};
 use crate::protocol::payload::{CodePayload, Payload};
 use crate::protocol::pkce;
+
+/// How long after its redemption a code presented again is taken for a duplicate of the same request — requests
+/// racing for one code, or a retry sent before the first answer arrived — rather than a replay. A duplicate is
+/// refused without revoking anything, so the winner of a race keeps working tokens (checklist C6); a code
+/// presented later is a replay, which ends the sign-in it started (C1). Within the window, a thief holding the
+/// code still needs the PKCE verifier, which every client sends unless explicitly exempted.
+pub const DUPLICATE_WINDOW: Duration = Duration::seconds(2);
 
 /// The token request's parameters for this grant (besides `code`, which found the row).
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,8 +34,12 @@ pub fn decide(
 ) -> Result<Issue, Refusal> {
     let code =
         super::presented(presented.map(|p| &p.token), TokenType::AuthorizationCode, client, "request a new one")?;
-    if code.status != TokenStatus::Valid {
-        return Err(replayed(code));
+    match code.status {
+        TokenStatus::Valid => {}
+        TokenStatus::Redeemed if code.redeemed_at.is_some_and(|at| now < at.saturating_add(DUPLICATE_WINDOW)) => {
+            return Err(duplicate());
+        }
+        _ => return Err(replayed(code)),
     }
     // RFC 6749 §4.1.2: the code "MUST expire shortly after it is issued" (checklist C5).
     if code.is_expired(now) {
@@ -63,15 +76,17 @@ pub fn decide(
     let authorization = live_authorization(facts.1)?;
     Ok(Issue {
         holder: Holder::User,
-        refresh_token: issues_refresh_token(&payload.scope, client),
+        refresh_token: new_refresh_token(&payload.scope, client),
+        family: Family::Start,
         id_token: payload.scope.contains("openid"),
         scopes: payload.scope,
         consent: Consent::Existing(authorization.to_owned()),
-        // Whoever loses a race for the same code sees a replay (checklist C2).
         condition: Some(Condition {
             token_id: code.id.clone(),
             change: PresentedChange::Redeem,
-            otherwise: LostRace::Refuse(replayed(code)),
+            // Whoever loses a race for the same code is refused, and the winner keeps its tokens (checklists
+            // C2, C6).
+            otherwise: LostRace::Refuse(duplicate()),
         }),
         nonce: payload.nonce,
         auth_time: Some(payload.auth_time),
@@ -82,14 +97,19 @@ pub fn decide(
 
 /// RFC 6749 §4.1.2: "If an authorization code is used more than once, the authorization server MUST deny the
 /// request and SHOULD revoke (when possible) all tokens previously issued based on that authorization code."
-/// (checklist C1).
+/// (checklist C1). What is revoked is the family the code started: that sign-in, not the user's others (V5).
 fn replayed(code: &Token) -> Refusal {
     Refusal {
         error: OAuthError::invalid_grant(
             "the authorization code was already used; the tokens issued with it are revoked",
         ),
-        revoke: code.authorization_id.clone().map(Revoke::TokensOfAuthorization),
+        revoke: Revoke::replay_of(code),
     }
+}
+
+/// A code presented again within [`DUPLICATE_WINDOW`] of its redemption, or losing the race for it.
+fn duplicate() -> Refusal {
+    OAuthError::invalid_grant("the authorization code was already used; request a new one").into()
 }
 
 #[cfg(test)]
@@ -98,6 +118,7 @@ mod tests {
 
     use super::*;
     use crate::ErrorCode;
+    use crate::protocol::grant::RefreshToken;
     use crate::protocol::grant::testing::*;
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -113,24 +134,46 @@ mod tests {
         assert_eq!(issue.holder, Holder::User);
         assert_eq!(issue.scopes.to_string(), "offline_access openid profile");
         assert_eq!(issue.consent, Consent::Existing("consent-1".into()));
-        assert!(issue.refresh_token && issue.id_token);
+        assert!(issue.refresh_token == RefreshToken::New && issue.id_token);
+        assert_eq!(issue.family, Family::Start);
         assert_eq!(issue.nonce.as_deref(), Some("nonce-1"));
         assert_eq!(issue.sid.as_deref(), Some("sid-1"));
         let condition = issue.condition.unwrap();
         assert_eq!(condition.token_id, "code-1");
-        // A lost race is a replay: it revokes the authorization's tokens (checklists C1, C2).
+        // Losing the race for the code is refused without revoking: the winner keeps its tokens (C2, C6).
         let LostRace::Refuse(refusal) = condition.otherwise else { panic!("a lost race must refuse") };
+        assert_eq!(refusal.error.code, ErrorCode::InvalidGrant);
+        assert_eq!(refusal.revoke, None);
+    }
+
+    fn redeemed(at: OffsetDateTime) -> Presented {
+        let mut facts = code_facts();
+        facts.token.status = TokenStatus::Redeemed;
+        facts.token.redeemed_at = Some(at);
+        facts
+    }
+
+    #[test]
+    fn checklist_c1_a_code_used_again_after_the_duplicate_window_revokes_its_family() {
+        let facts = redeemed(NOW - DUPLICATE_WINDOW);
+        let refusal = decide(&spa(), Some(&facts), request(), NOW).unwrap_err();
+        assert_eq!(refusal.error.code, ErrorCode::InvalidGrant);
+        assert!(refusal.error.description.contains("already used"), "{}", refusal.error.description);
+        assert_eq!(refusal.revoke, Some(Revoke::Family("family-1".into())));
+        // A code from before families existed revokes its authorization's tokens, as it always did.
+        let mut legacy = redeemed(NOW - DUPLICATE_WINDOW);
+        legacy.token.family_id = None;
+        let refusal = decide(&spa(), Some(&legacy), request(), NOW).unwrap_err();
         assert_eq!(refusal.revoke, Some(Revoke::TokensOfAuthorization("consent-1".into())));
     }
 
     #[test]
-    fn checklist_c1_a_used_code_is_invalid_grant_and_revokes_the_authorization() {
-        let mut facts = code_facts();
-        facts.token.status = TokenStatus::Redeemed;
+    fn checklist_c6_a_code_used_again_within_the_duplicate_window_is_refused_without_revoking() {
+        let facts = redeemed(NOW - DUPLICATE_WINDOW + Duration::seconds(1));
         let refusal = decide(&spa(), Some(&facts), request(), NOW).unwrap_err();
         assert_eq!(refusal.error.code, ErrorCode::InvalidGrant);
         assert!(refusal.error.description.contains("already used"), "{}", refusal.error.description);
-        assert_eq!(refusal.revoke, Some(Revoke::TokensOfAuthorization("consent-1".into())));
+        assert_eq!(refusal.revoke, None);
     }
 
     #[test]
@@ -220,11 +263,11 @@ mod tests {
         let mut facts = code_facts();
         facts.token.payload = Some(code_payload_with_scope("openid profile"));
         let issue = decide(&spa(), Some(&facts), request(), NOW).unwrap();
-        assert!(!issue.refresh_token && issue.id_token);
+        assert!(issue.refresh_token.is_none() && issue.id_token);
         let mut client = spa();
         client.permissions.grant_types.retain(|grant| *grant != crate::model::GrantType::RefreshToken);
         let issue = decide(&client, Some(&code_facts()), request(), NOW).unwrap();
-        assert!(!issue.refresh_token);
+        assert!(issue.refresh_token.is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{Consent, Holder, Issue, Refusal, requested_or_permitted};
+use super::{Consent, Family, Holder, Issue, RefreshToken, Refusal, requested_or_permitted};
 use crate::error::OAuthError;
 use crate::model::Client;
 
@@ -31,7 +31,8 @@ pub fn decide(client: &Client, request: Request<'_>, known_scopes: &HashSet<Stri
         condition: None,
         // §4.4.3: "A refresh token SHOULD NOT be included"; and no ID token, since there is no end-user
         // (checklist T8).
-        refresh_token: false,
+        refresh_token: RefreshToken::None,
+        family: Family::Start,
         id_token: false,
         nonce: None,
         auth_time: None,
@@ -55,7 +56,7 @@ mod tests {
         let issue = decide(&confidential(), Request { scope: Some("openid offline_access") }, &known()).unwrap();
         assert_eq!(issue.holder, Holder::Client);
         assert_eq!(issue.consent, Consent::AdHoc);
-        assert!(!issue.refresh_token && !issue.id_token);
+        assert!(issue.refresh_token.is_none() && !issue.id_token);
         assert_eq!(issue.condition, None);
     }
 

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::live_authorization;
-use super::{Condition, Consent, Holder, Issue, LostRace, Refusal, active_user, iso, issues_refresh_token};
+use super::{Condition, Consent, Family, Holder, Issue, LostRace, Refusal, active_user, iso, new_refresh_token};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{Client, Presented, PresentedChange, TokenStatus, TokenType};
 use crate::protocol::device::PollOutcome;
@@ -72,7 +72,8 @@ pub fn answered(client: &Client, presented: Option<&Presented>, now: OffsetDateT
             let authorization = live_authorization(facts.1)?;
             Ok(Issue {
                 holder: Holder::User,
-                refresh_token: issues_refresh_token(&scopes, client),
+                refresh_token: new_refresh_token(&scopes, client),
+                family: Family::Start,
                 id_token: scopes.contains("openid"),
                 scopes,
                 consent: Consent::Existing(authorization.to_owned()),
@@ -168,7 +169,8 @@ mod tests {
     fn rfc8628_3_5_an_approved_code_issues_once_without_a_session() {
         let Step::Issue(issue) = decide(&device_client(), Some(&device_facts()), NOW).unwrap() else { panic!() };
         assert_eq!(issue.scopes.to_string(), "offline_access openid");
-        assert!(issue.refresh_token && issue.id_token);
+        assert!(issue.refresh_token == crate::protocol::grant::RefreshToken::New && issue.id_token);
+        assert_eq!(issue.family, Family::Start);
         assert_eq!(issue.sid, None);
         assert_eq!(issue.auth_time, Some(NOW - Duration::seconds(5)));
         let condition = issue.condition.unwrap();

@@ -63,6 +63,34 @@ pub struct Condition {
     pub otherwise: LostRace,
 }
 
+/// The sign-in the issued tokens belong to: a replay revokes that family, not the user's other sign-ins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Family {
+    /// A new sign-in (code redemption, password, device or client credentials grant).
+    Start,
+    /// A refresh continues the family of the token it presents.
+    Continue(String),
+}
+
+/// The refresh token of a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshToken {
+    None,
+    /// A new one (a new sign-in, or a rotation).
+    New,
+    /// The successor already issued for the presented token, answered again (its value as the provider
+    /// sealed it): a second tab presenting the token its first tab just rotated stays on the same chain.
+    Again {
+        sealed_successor: String,
+    },
+}
+
+impl RefreshToken {
+    pub fn is_none(&self) -> bool {
+        *self == Self::None
+    }
+}
+
 /// A positive decision: mint these tokens, write them with the state change, answer with them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
@@ -70,7 +98,8 @@ pub struct Issue {
     pub scopes: ScopeSet,
     pub consent: Consent,
     pub condition: Option<Condition>,
-    pub refresh_token: bool,
+    pub family: Family,
+    pub refresh_token: RefreshToken,
     pub id_token: bool,
     /// Echoed in the ID token; `None` on refresh (OIDC Core §12.2: a refreshed ID token "SHOULD NOT have a
     /// nonce Claim Value").
@@ -85,8 +114,22 @@ pub struct Issue {
 /// What a refusal revokes besides answering the error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revoke {
-    /// Every token of this authorization (RFC 6749 §4.1.2 code replay, RFC 9700 §4.14.2 refresh reuse).
+    /// Every token of this family: one sign-in and its refreshes (RFC 6749 §4.1.2 code replay, RFC 9700
+    /// §4.14.2 refresh reuse), and nothing of the user's other sign-ins (checklist V5).
+    Family(String),
+    /// Every token of this authorization: for tokens written before families existed.
     TokensOfAuthorization(String),
+}
+
+impl Revoke {
+    /// What a replay of `token` revokes: its family, or for a token without one, its authorization.
+    pub fn replay_of(token: &Token) -> Option<Self> {
+        match (&token.family_id, &token.authorization_id) {
+            (Some(family), _) => Some(Self::Family(family.clone())),
+            (None, Some(authorization)) => Some(Self::TokensOfAuthorization(authorization.clone())),
+            (None, None) => None,
+        }
+    }
 }
 
 /// A negative decision: the OAuth error to answer, and what to revoke first (the revocation is stored even
@@ -166,8 +209,12 @@ pub(crate) fn live_authorization(authorization: Option<&Authorization>) -> Resul
 }
 
 /// OIDC Core §11: a refresh token goes with `offline_access`, and only to a client allowed the refresh grant.
-pub(crate) fn issues_refresh_token(scopes: &ScopeSet, client: &Client) -> bool {
-    scopes.contains("offline_access") && client.permissions.allows_grant(GrantType::RefreshToken)
+pub(crate) fn new_refresh_token(scopes: &ScopeSet, client: &Client) -> RefreshToken {
+    if scopes.contains("offline_access") && client.permissions.allows_grant(GrantType::RefreshToken) {
+        RefreshToken::New
+    } else {
+        RefreshToken::None
+    }
 }
 
 /// The scopes a grant without a consent page asks for: as requested (each known and permitted), or when none

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Consent, Holder, Issue, Refusal, issues_refresh_token};
+use super::{Consent, Family, Holder, Issue, Refusal, new_refresh_token};
 use crate::error::OAuthError;
 use crate::model::{Client, User};
 use crate::protocol::scope::ScopeSet;
@@ -30,7 +30,8 @@ pub fn decide(
     match credentials {
         Credentials::Accepted(_) => Ok(Issue {
             holder: Holder::User,
-            refresh_token: issues_refresh_token(&scopes, client),
+            refresh_token: new_refresh_token(&scopes, client),
+            family: Family::Start,
             id_token: scopes.contains("openid"),
             scopes,
             consent: Consent::AdHoc,
@@ -63,7 +64,7 @@ mod tests {
         assert_eq!(issue.holder, Holder::User);
         assert_eq!(issue.consent, Consent::AdHoc);
         assert_eq!(issue.auth_time, Some(NOW));
-        assert!(issue.refresh_token && issue.id_token);
+        assert!(issue.refresh_token == crate::protocol::grant::RefreshToken::New && issue.id_token);
     }
 
     #[test]

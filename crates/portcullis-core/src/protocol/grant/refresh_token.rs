@@ -1,9 +1,19 @@
 //! The refresh token grant (RFC 6749 §6) with rotation: every use returns a new refresh token and spends the
 //! one presented (RFC 9700 §4.14.2), with a short leeway for apps open in several tabs.
+//!
+//! A family (one sign-in) has at most one live refresh token at any moment. Rotation spends the presented
+//! token in the same transaction as it writes the successor, so of concurrent rotations exactly one wins; the
+//! others decide again and find the token rotated. A token rotated within the leeway, whose successor is
+//! still live, answers with that same successor (checklist F8): two tabs renewing together stay on one chain,
+//! and neither is signed out at its next renewal. Any other use of a spent token is a replay that revokes the
+//! family, and only it (F1, F2, V5).
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Condition, Consent, Holder, Issue, LostRace, Refusal, Revoke, active_user, iso, live_authorization};
+use super::{
+    Condition, Consent, Family, Holder, Issue, LostRace, RefreshToken, Refusal, Revoke, active_user, iso,
+    live_authorization,
+};
 use crate::error::OAuthError;
 use crate::model::{Client, Presented, PresentedChange, Token, TokenStatus, TokenType};
 use crate::protocol::payload::{Payload, RefreshTokenPayload};
@@ -16,53 +26,15 @@ pub struct Request<'a> {
     pub scope: Option<&'a str>,
 }
 
-/// What the refresh grant does with a presented token that passed every check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// The token is valid: issue, spending it (the new refresh token replaces it).
-    Rotate(Issue),
-    /// The token was rotated moments ago, within the leeway: whether it may be used again depends on its
-    /// successors. Load the authorization's tokens and ask [`Reuse::judge`].
-    Reuse(Reuse),
-}
-
-/// A refresh token presented again within the reuse leeway (checklists F1, F2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reuse {
-    issue: Issue,
-    presented_id: String,
-    authorization_id: String,
-}
-
-impl Reuse {
-    /// The authorization whose tokens [`Reuse::judge`] needs.
-    pub fn authorization_id(&self) -> &str {
-        &self.authorization_id
-    }
-
-    /// Two tabs refreshing at once present the same token: the second is let through while no successor of
-    /// it was used or revoked (the successor may not even be written yet). Anything else is a replay, which
-    /// RFC 9700 §4.14.2 answers by revoking every token of the authorization.
-    pub fn judge(self, tokens_of_authorization: &[Token]) -> Result<Issue, Refusal> {
-        let successor_used = tokens_of_authorization.iter().any(|token| {
-            token.token_type == TokenType::RefreshToken
-                && matches!(token.status, TokenStatus::Redeemed | TokenStatus::Revoked)
-                && RefreshTokenPayload::read(token).ok().and_then(|payload| payload.previous).as_deref()
-                    == Some(self.presented_id.as_str())
-        });
-        if successor_used { Err(reused(Some(&self.authorization_id))) } else { Ok(self.issue) }
-    }
-}
-
 /// Decides a refresh. `presented` is what the store found for the token's digest (`None`: unknown);
-/// `reuse_leeway` is how long a rotated token may still be presented (see [`Reuse`]).
+/// `reuse_leeway` is how long a rotated token may still be presented (see the module documentation).
 pub fn decide(
     client: &Client,
     presented: Option<&Presented>,
     request: Request<'_>,
     reuse_leeway: Duration,
     now: OffsetDateTime,
-) -> Result<Step, Refusal> {
+) -> Result<Issue, Refusal> {
     // Checklist F4: a refresh token is bound to its client.
     let token = super::presented(presented.map(|p| &p.token), TokenType::RefreshToken, client, "sign in again")?;
     if token.is_expired(now) {
@@ -94,13 +66,15 @@ pub fn decide(
         .into());
     }
     let authorization = live_authorization(facts.1)?.to_owned();
-    let issue = |condition| Issue {
+    let issue = |refresh_token, condition| Issue {
         holder: Holder::User,
-        refresh_token: true,
+        refresh_token,
+        // A token from before families existed starts one at its first rotation.
+        family: token.family_id.clone().map_or(Family::Start, Family::Continue),
         id_token: scopes.contains("openid"),
         scopes: scopes.clone(),
         consent: Consent::Existing(authorization.clone()),
-        condition,
+        condition: Some(condition),
         nonce: None,
         // OIDC Core §12.2: the refreshed ID token keeps the original `auth_time` (checklist F6).
         auth_time: payload.auth_time,
@@ -108,28 +82,27 @@ pub fn decide(
         previous_refresh_token: Some(token.id.clone()),
     };
     match token.status {
-        // Another request may rotate it between this read and the write: then the reuse rule decides.
-        TokenStatus::Valid => Ok(Step::Rotate(issue(Some(Condition {
-            token_id: token.id.clone(),
-            change: PresentedChange::Redeem,
-            otherwise: LostRace::Reconsider,
-        })))),
+        // Another request may rotate it between this read and the write: then decide again, from the token as
+        // the winner left it.
+        TokenStatus::Valid => Ok(issue(
+            RefreshToken::New,
+            Condition { token_id: token.id.clone(), change: PresentedChange::Redeem, otherwise: LostRace::Reconsider },
+        )),
         TokenStatus::Redeemed => {
             let within_leeway = token.redeemed_at.is_some_and(|at| now < at.saturating_add(reuse_leeway));
-            match (within_leeway, &token.authorization_id) {
-                // The token must still be `redeemed` when the tokens are written: a revocation of it (a replay
-                // detected meanwhile) that commits first leaves nothing issued; one that commits after revokes
-                // what was issued with the rest.
-                (true, Some(authorization_id)) => Ok(Step::Reuse(Reuse {
-                    issue: issue(Some(Condition {
-                        token_id: token.id.clone(),
-                        change: PresentedChange::StillRedeemed,
-                        otherwise: LostRace::Reconsider,
-                    })),
-                    presented_id: token.id.clone(),
-                    authorization_id: authorization_id.clone(),
-                })),
-                _ => Err(reused(token.authorization_id.as_deref())),
+            match (within_leeway, &token.successor_id, &token.successor_value) {
+                // The successor is answered again only while it is still the family's live token: if it was
+                // rotated or revoked meanwhile, the presented token is no longer the immediate predecessor
+                // of the live one, and its use is a replay (F2).
+                (true, Some(successor_id), Some(sealed)) => Ok(issue(
+                    RefreshToken::Again { sealed_successor: sealed.clone() },
+                    Condition {
+                        token_id: successor_id.clone(),
+                        change: PresentedChange::StillValid,
+                        otherwise: LostRace::Refuse(reused(token)),
+                    },
+                )),
+                _ => Err(reused(token)),
             }
         }
         TokenStatus::Revoked | TokenStatus::Inactive => {
@@ -139,13 +112,14 @@ pub fn decide(
 }
 
 /// RFC 9700 §4.14.2: a rotated refresh token used again means two parties hold it; the authorization server
-/// "cannot determine which party submitted the refresh token" and revokes the active one (checklist F1).
-fn reused(authorization_id: Option<&str>) -> Refusal {
+/// "cannot determine which party submitted the refresh token" and revokes the active one (checklist F1):
+/// the whole family, which holds it.
+fn reused(token: &Token) -> Refusal {
     Refusal {
         error: OAuthError::invalid_grant(
             "the refresh token was already used; every token of this sign-in is revoked, sign in again",
         ),
-        revoke: authorization_id.map(|id| Revoke::TokensOfAuthorization(id.to_owned())),
+        revoke: Revoke::replay_of(token),
     }
 }
 
@@ -157,22 +131,31 @@ mod tests {
 
     const LEEWAY: Duration = Duration::seconds(30);
 
-    fn rotate(facts: &Presented, scope: Option<&str>, now: OffsetDateTime) -> Result<Step, Refusal> {
+    fn rotate(facts: &Presented, scope: Option<&str>, now: OffsetDateTime) -> Result<Issue, Refusal> {
         decide(&confidential(), Some(facts), Request { scope }, LEEWAY, now)
     }
 
-    fn redeemed_at(at: OffsetDateTime) -> Presented {
+    /// The token rotated at `at` into `refresh-2`, whose value the provider sealed.
+    fn rotated_at(at: OffsetDateTime) -> Presented {
         let mut facts = refresh_facts();
         facts.token.status = TokenStatus::Redeemed;
         facts.token.redeemed_at = Some(at);
+        facts.token.successor_id = Some("refresh-2".into());
+        facts.token.successor_value = Some("sealed-refresh-2".into());
         facts
     }
 
+    fn family_revoked() -> Option<Revoke> {
+        Some(Revoke::Family("family-1".into()))
+    }
+
     #[test]
-    fn rfc6749_6_a_valid_token_rotates_keeping_scope_auth_time_and_session() {
-        let Step::Rotate(issue) = rotate(&refresh_facts(), None, NOW).unwrap() else { panic!("must rotate") };
+    fn rfc6749_6_a_valid_token_rotates_within_its_family_keeping_scope_auth_time_and_session() {
+        let issue = rotate(&refresh_facts(), None, NOW).unwrap();
         assert_eq!(issue.scopes.to_string(), "offline_access openid profile");
-        assert!(issue.refresh_token && issue.id_token);
+        assert_eq!(issue.refresh_token, RefreshToken::New);
+        assert!(issue.id_token);
+        assert_eq!(issue.family, Family::Continue("family-1".into()));
         assert_eq!(issue.nonce, None);
         assert_eq!(issue.auth_time, Some(NOW - Duration::hours(1)));
         assert_eq!(issue.sid.as_deref(), Some("sid-1"));
@@ -185,13 +168,16 @@ mod tests {
                 otherwise: LostRace::Reconsider
             })
         );
+        // A token from before families existed starts one.
+        let mut legacy = refresh_facts();
+        legacy.token.family_id = None;
+        assert_eq!(rotate(&legacy, None, NOW).unwrap().family, Family::Start);
     }
 
     #[test]
     fn rfc6749_6_scope_may_narrow_but_not_widen() {
-        let Step::Rotate(issue) = rotate(&refresh_facts(), Some("openid"), NOW).unwrap() else { panic!() };
-        assert_eq!(issue.scopes.to_string(), "openid");
-        let Step::Rotate(issue) = rotate(&refresh_facts(), Some("offline_access"), NOW).unwrap() else { panic!() };
+        assert_eq!(rotate(&refresh_facts(), Some("openid"), NOW).unwrap().scopes.to_string(), "openid");
+        let issue = rotate(&refresh_facts(), Some("offline_access"), NOW).unwrap();
         assert!(!issue.id_token, "no openid, no ID token");
         let refusal = rotate(&refresh_facts(), Some("openid email"), NOW).unwrap_err();
         assert_eq!(refusal.error.code, ErrorCode::InvalidScope);
@@ -232,39 +218,44 @@ mod tests {
     }
 
     #[test]
-    fn checklist_f1_reuse_after_the_leeway_revokes_the_authorization() {
+    fn checklist_f1_reuse_after_the_leeway_revokes_the_family_only() {
         // The leeway is exclusive: exactly 30 s after the rotation is already too late.
-        let refusal = rotate(&redeemed_at(NOW - LEEWAY), None, NOW).unwrap_err();
+        let refusal = rotate(&rotated_at(NOW - LEEWAY), None, NOW).unwrap_err();
         assert_eq!(refusal.error.code, ErrorCode::InvalidGrant);
+        assert_eq!(refusal.revoke, family_revoked());
+        // A token from before families existed revokes its authorization's tokens, as it always did.
+        let mut legacy = rotated_at(NOW - LEEWAY);
+        legacy.token.family_id = None;
+        let refusal = rotate(&legacy, None, NOW).unwrap_err();
         assert_eq!(refusal.revoke, Some(Revoke::TokensOfAuthorization("consent-1".into())));
     }
 
     #[test]
-    fn checklist_f2_reuse_within_the_leeway_is_judged_by_the_successors() {
-        let facts = redeemed_at(NOW - LEEWAY + Duration::seconds(1));
-        let Step::Reuse(reuse) = rotate(&facts, None, NOW).unwrap() else { panic!("within the leeway") };
-        assert_eq!(reuse.authorization_id(), "consent-1");
-        // The successor not written yet, or written and unused: the second tab gets tokens, provided the token
-        // is not revoked before they are written.
-        let issue = reuse.clone().judge(&[]).unwrap();
-        assert_eq!(issue.condition.unwrap().change, PresentedChange::StillRedeemed);
-        assert_eq!(issue.previous_refresh_token.as_deref(), Some("refresh-1"));
-        assert!(reuse.clone().judge(&[successor("refresh-2", "refresh-1", TokenStatus::Valid)]).is_ok());
-        // A successor of another token does not count.
-        assert!(reuse.clone().judge(&[successor("refresh-9", "refresh-8", TokenStatus::Redeemed)]).is_ok());
-        // The successor already used or revoked: only the immediate predecessor is covered, and only while its
-        // successor is fresh.
-        for status in [TokenStatus::Redeemed, TokenStatus::Revoked] {
-            let refusal = reuse.clone().judge(&[successor("refresh-2", "refresh-1", status)]).unwrap_err();
-            assert_eq!(refusal.revoke, Some(Revoke::TokensOfAuthorization("consent-1".into())));
-        }
+    fn checklist_f8_reuse_within_the_leeway_answers_the_same_successor_while_it_is_live() {
+        let issue = rotate(&rotated_at(NOW - LEEWAY + Duration::seconds(1)), None, NOW).unwrap();
+        assert_eq!(issue.refresh_token, RefreshToken::Again { sealed_successor: "sealed-refresh-2".into() });
+        assert_eq!(issue.family, Family::Continue("family-1".into()));
+        let condition = issue.condition.unwrap();
+        // Written only while the successor is still the family's live token; otherwise the reuse is a replay
+        // of a token that is no longer the immediate predecessor (F2), and the family is revoked.
+        assert_eq!((condition.token_id.as_str(), condition.change), ("refresh-2", PresentedChange::StillValid));
+        let LostRace::Refuse(refusal) = condition.otherwise else { panic!("a rotated successor must refuse") };
+        assert_eq!(refusal.revoke, family_revoked());
+    }
+
+    #[test]
+    fn checklist_f2_a_spent_token_without_a_sealed_successor_is_a_replay() {
+        // Rotated before families existed, or the sealed value already forgotten after the leeway.
+        let mut facts = rotated_at(NOW - Duration::seconds(1));
+        facts.token.successor_value = None;
+        assert_eq!(rotate(&facts, None, NOW).unwrap_err().revoke, family_revoked());
     }
 
     #[test]
     fn a_zero_leeway_makes_every_reuse_a_replay() {
-        let facts = redeemed_at(NOW);
+        let facts = rotated_at(NOW);
         let refusal = decide(&confidential(), Some(&facts), Request::default(), Duration::ZERO, NOW).unwrap_err();
-        assert!(refusal.revoke.is_some());
+        assert_eq!(refusal.revoke, family_revoked());
     }
 
     #[test]

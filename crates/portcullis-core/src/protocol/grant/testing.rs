@@ -106,6 +106,9 @@ fn token(id: &str, kind: TokenType, client_id: &str, lifetime: Duration, payload
         expires_at: Some(NOW - Duration::seconds(10) + lifetime),
         redeemed_at: None,
         payload: Some(payload),
+        family_id: Some("family-1".into()),
+        successor_id: None,
+        successor_value: None,
     }
 }
 
@@ -158,12 +161,6 @@ pub fn refresh_facts() -> Presented {
         user: Some(alice()),
         authorization: Some(consent("consoleclient")),
     }
-}
-
-/// A refresh token row that succeeded `previous`, with its status.
-pub fn successor(id: &str, previous: &str, status: TokenStatus) -> Token {
-    let payload = refresh_payload(Some(previous)).write().unwrap();
-    Token { status, ..token(id, TokenType::RefreshToken, "consoleclient", Duration::days(14), payload) }
 }
 
 /// A device code of the device client, approved by alice (status `valid`), issued 10 s ago for 10 minutes.
