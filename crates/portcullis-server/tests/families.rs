@@ -158,3 +158,18 @@ async fn checklist_f8_a_second_tab_within_the_leeway_gets_the_same_successor(db:
     assert_signed_out(&provider, &renewed.json()).await;
 }
 both_databases!(second_tab, checklist_f8_a_second_tab_within_the_leeway_gets_the_same_successor);
+
+/// Checklist V5, RP-Initiated Logout 1.0 §2: the relying party signing the user out with its ID token as
+/// `id_token_hint` ends that sign-in's tokens; the same user's other browser stays signed in.
+async fn checklist_v5_rp_initiated_logout_ends_that_sign_in_only(db: TestDatabase) {
+    let provider = TestProvider::builder(&db).seed_demo().start().await;
+    let browser = Visitor::new(&provider.base);
+    let first = spa_tokens(&browser, "alice").await;
+    let other = spa_tokens(&Visitor::new(&provider.base), "alice").await;
+    let logout = format!("/connect/logout?client_id={SPA}&id_token_hint={}", field(&first, "id_token"));
+    let page = browser.get(&logout).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_signed_out(&provider, &first).await;
+    assert_still_signed_in(&provider, &other).await;
+}
+both_databases!(rp_logout, checklist_v5_rp_initiated_logout_ends_that_sign_in_only);

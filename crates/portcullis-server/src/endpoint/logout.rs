@@ -40,6 +40,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, jar: Cookie
 struct Checked {
     /// The hint verified: signed by this provider, for this issuer. Its `sub`.
     hinted_subject: Option<String>,
+    /// The verified hint's `jti`: the row of that ID token, whose family is the sign-in the relying party ends.
+    hinted_token: Option<String>,
     /// Where to go afterwards: registered for the client (checklist R8).
     redirect: Option<RedirectUri>,
     client_name: Option<String>,
@@ -94,12 +96,14 @@ async fn logout(state: &AppState, headers: &HeaderMap, jar: CookieJar, raw: &[u8
 
 async fn check(state: &AppState, params: &Params) -> Result<Checked, OAuthError> {
     let mut hinted_subject = None;
+    let mut hinted_token = None;
     let mut hinted_audiences = Vec::new();
     if let Some(hint) = params.get("id_token_hint") {
         // An expired hint still names the user and the client; RP-Initiated Logout §2 lets the OP accept it.
         match state.published().keyring.verify(hint, &[SigningAlg::Rs256]) {
             Ok((_, claims)) if claims.get("iss").and_then(|v| v.as_str()) == Some(state.settings.issuer.as_str()) => {
                 hinted_subject = claims.get("sub").and_then(|v| v.as_str()).map(str::to_string);
+                hinted_token = claims.get("jti").and_then(|v| v.as_str()).map(str::to_string);
                 hinted_audiences = match claims.get("aud") {
                     Some(serde_json::Value::String(aud)) => vec![aud.clone()],
                     Some(serde_json::Value::Array(auds)) => {
@@ -141,7 +145,7 @@ async fn check(state: &AppState, params: &Params) -> Result<Checked, OAuthError>
             })?)
         }
     };
-    Ok(Checked { hinted_subject, redirect, client_name: client.map(|client| client.display_name) })
+    Ok(Checked { hinted_subject, hinted_token, redirect, client_name: client.map(|client| client.display_name) })
 }
 
 async fn finish(
@@ -151,6 +155,9 @@ async fn finish(
     checked: &Checked,
     client_state: Option<&str>,
 ) -> Response {
+    if let Err(error) = end_sign_in(state, checked).await {
+        return error_page(locale, &crate::error::store_error(error));
+    }
     let jar = match session::end(state, jar).await {
         Ok(jar) => jar,
         Err(error) => return error_page(locale, &crate::error::store_error(error)),
@@ -163,6 +170,23 @@ async fn finish(
         None => pages::message(&MessageView { locale, title: text(locale).done_title, message: text(locale).done }),
     };
     (jar, response).into_response()
+}
+
+/// The relying party signs the user out of the sign-in its ID token came from: that family's tokens are
+/// revoked (checklist V5), and nothing of the user's other sign-ins. Without a hint there is no telling which
+/// sign-in the relying party holds, so only the provider session ends.
+async fn end_sign_in(state: &AppState, checked: &Checked) -> Result<(), portcullis_core::store::StoreError> {
+    let Some(jti) = &checked.hinted_token else { return Ok(()) };
+    let Some(row) = state.store.find_token(jti).await? else { return Ok(()) };
+    // The hint was verified, but the row must be that same user's too before it ends anything.
+    if row.subject != checked.hinted_subject {
+        return Ok(());
+    }
+    if let Some(family) = &row.family_id {
+        let revoked = state.store.revoke_family(family).await?;
+        tracing::info!(family = %family, revoked, "RP-initiated logout ended its sign-in");
+    }
+    Ok(())
 }
 
 struct Texts {
