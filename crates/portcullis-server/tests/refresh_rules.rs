@@ -1,9 +1,10 @@
 //! The refresh token grant against requests that are wrong in one way each (security checklist F1, F2, F3's
 //! sequential half, F4, F5), on SQLite and PostgreSQL, over HTTP, with time from a stopped clock.
 //!
-//! Refresh tokens rotate: every use returns a new one. The old one may be used again for 30 seconds (two tabs
-//! refreshing at once), but only while its successor is unused; any other reuse is a replay, which RFC 9700
-//! §4.14.2 answers by revoking every token of the authorization.
+//! Refresh tokens rotate: every use returns a new one. The old one may be presented again for 30 seconds (two
+//! tabs refreshing at once), and gets the same successor back while that successor is live; any other reuse is a
+//! replay, which RFC 9700 §4.14.2 answers by revoking every token of that sign-in (its family). These tests have
+//! one sign-in each, so that is every token of the authorization; `families.rs` shows the other sign-ins stay.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
@@ -61,7 +62,7 @@ async fn assert_all_revoked(provider: &TestProvider, refresh_token: &str) {
 /// attacker and the legitimate client, one of them will present an invalidated refresh token, which will
 /// inform the authorization server of the breach. The authorization server cannot determine which party
 /// submitted the invalid refresh token, but it will revoke the active refresh token." After the 30 s leeway
-/// the rotated token is `invalid_grant`, and every token of the authorization is revoked.
+/// the rotated token is `invalid_grant`, and every token of the sign-in is revoked.
 async fn checklist_f1_rfc9700_4_14_2_rotated_refresh_token_replayed_after_leeway_revokes_all(db: TestDatabase) {
     let clock = fixed_clock();
     let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;
@@ -85,7 +86,7 @@ both_databases!(
 );
 
 /// Checklist F2: the leeway covers only the immediate predecessor of an unused token. Within 30 s, a token two
-/// rotations old is a replay: `invalid_grant`, and the authorization's tokens are revoked.
+/// rotations old is a replay: `invalid_grant`, and the sign-in's tokens are revoked.
 async fn checklist_f2_rfc9700_4_14_2_leeway_covers_only_the_immediate_predecessor(db: TestDatabase) {
     let clock = fixed_clock();
     let provider = TestProvider::builder(&db).seed_demo().clock(clock.clone()).start().await;

@@ -73,9 +73,11 @@ pub async fn issue(state: &AppState, client: &Client, decided: Decided) -> Resul
         previous_refresh_token_id: previous_refresh_token.clone(),
     };
     let (mut response, tokens) = mint(state, &grant, now)?;
+    // With no leeway, nothing is ever answered again, so nothing is kept.
+    let keep_successor = state.settings.tokens.refresh_token_reuse_leeway > time::Duration::ZERO;
     let successor = match (&refresh_token, &previous_refresh_token, &response.refresh_token) {
         // A rotation: the spent token keeps its successor, sealed, for a second tab within the leeway.
-        (RefreshToken::New, Some(_), Some(value)) => {
+        (RefreshToken::New, Some(_), Some(value)) if keep_successor => {
             let id = tokens
                 .iter()
                 .find(|row| row.token_type == TokenType::RefreshToken)
