@@ -173,3 +173,61 @@ async fn checklist_v5_rp_initiated_logout_ends_that_sign_in_only(db: TestDatabas
     assert_still_signed_in(&provider, &other).await;
 }
 both_databases!(rp_logout, checklist_v5_rp_initiated_logout_ends_that_sign_in_only);
+
+/// Two provider instances on one database, as behind a load balancer: B opens the database again, with a pool of
+/// its own, and takes A's address as its issuer, so that the tokens of one are the other's.
+async fn two_instances(db: &TestDatabase) -> (TestProvider, TestProvider) {
+    let a = TestProvider::builder(db).seed_demo().start().await;
+    let database = portcullis_store::Database::open(db.url()).await.unwrap();
+    let b = TestProvider::builder(db).store(database.store()).issuer(&a.base).start().await;
+    (a, b)
+}
+
+/// Checklists C2 and F7 across instances: 50 redemptions of one code split between two instances give exactly
+/// one success; then 50 refreshes with its refresh token, split the same way, all get the same successor, and
+/// the family keeps one live refresh token.
+async fn checklist_c2_f7_races_split_across_two_instances_leave_one_winner_and_one_chain(db: TestDatabase) {
+    let (a, b) = two_instances(&db).await;
+    let pkce = Pkce::new();
+    let code = Visitor::new(&a.base).code(&AuthorizeRequest::spa(&pkce), "alice").await;
+    let mut redemptions = tokio::task::JoinSet::new();
+    for attempt in 0..50 {
+        let base = if attempt % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (code, verifier) = (code.clone(), pkce.verifier.clone());
+        redemptions.spawn(async move { redeem(&base, &code, &verifier).await });
+    }
+    let mut winners = Vec::new();
+    while let Some(reply) = redemptions.join_next().await {
+        let reply = reply.unwrap();
+        if reply.status == StatusCode::OK {
+            winners.push(reply.json());
+        } else {
+            assert_eq!(reply.error(), "invalid_grant", "{}", reply.body);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one redemption may succeed");
+    let presented = field(&winners[0], "refresh_token").to_owned();
+
+    let mut tabs = tokio::task::JoinSet::new();
+    for attempt in 0..50 {
+        let base = if attempt % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let presented = presented.clone();
+        tabs.spawn(async move { refresh(&base, &presented, None).await });
+    }
+    let mut successors = Vec::new();
+    while let Some(reply) = tabs.join_next().await {
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        successors.push(field(&reply.json(), "refresh_token").to_owned());
+    }
+    successors.dedup();
+    assert_eq!(successors.len(), 1, "every request got the same successor");
+    let live = family(&a, &presented)
+        .await
+        .into_iter()
+        .filter(|token| token.token_type == TokenType::RefreshToken && token.status == TokenStatus::Valid)
+        .count();
+    assert_eq!(live, 1, "one live refresh token in the family");
+    assert_eq!(refresh(&b.base, &successors[0], None).await.status, StatusCode::OK);
+}
+both_databases!(two_instances_race, checklist_c2_f7_races_split_across_two_instances_leave_one_winner_and_one_chain);
