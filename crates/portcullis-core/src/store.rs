@@ -22,7 +22,8 @@ pub enum StoreError {
     /// The row the change refers to does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// The database cannot be reached or refused the connection.
+    /// The database cannot be reached, refused the connection, or failed in a way a retry may cure (a lock
+    /// or a statement that timed out, a shutdown, a failover, a conflict it rolled back).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// Anything else the database reported, or data it holds that does not parse.

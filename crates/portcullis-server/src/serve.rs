@@ -18,7 +18,7 @@ const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Opens the store (applying migrations) and prepares the data the provider needs to run.
 pub async fn open(settings: &Settings) -> Result<Database, Failure> {
-    let database = Database::open(&settings.database_url).await?;
+    let database = Database::open_with(&settings.database_url, &settings.database).await?;
     database.migrate().await?;
     Ok(database)
 }

@@ -108,4 +108,5 @@ on_both_databases! {
     keys_and_sessions::ping_answers,
     database::data_survives_reopening_the_database,
     database::migrating_again_changes_nothing,
+    database::a_write_blocked_beyond_the_statement_timeout_is_unavailable,
 }
