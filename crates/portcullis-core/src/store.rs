@@ -214,6 +214,11 @@ pub trait DeviceStore: Send + Sync {
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, key: StoredKey) -> StoreResult<()>;
+    /// Stores each candidate whose algorithm has no active (not retired) key, and returns every active key,
+    /// oldest first. Serialized across instances by a database lock held for the transaction, so that
+    /// instances starting together on an empty database end with one key per algorithm: the first stores its
+    /// candidates, the others find them there and store none of theirs.
+    async fn add_missing_keys(&self, candidates: Vec<StoredKey>) -> StoreResult<Vec<StoredKey>>;
     /// Keys not retired, oldest first.
     async fn list_active_keys(&self) -> StoreResult<Vec<StoredKey>>;
     async fn retire_key(&self, kid: &str, at: OffsetDateTime) -> StoreResult<bool>;

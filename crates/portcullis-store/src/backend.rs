@@ -232,6 +232,23 @@ pub fn classify_common(error: sqlx::Error, target: &str, waits: Waits) -> Result
     })
 }
 
+/// A lock across every instance on one database, held by one transaction at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Adding the provider's keys (rule K1 of docs/security.md).
+    KeyGeneration,
+}
+
+impl Lock {
+    /// The PostgreSQL advisory lock key: fixed, and far from sqlx's migration lock (a CRC of the database
+    /// name times a constant).
+    pub fn key(self) -> i64 {
+        match self {
+            Self::KeyGeneration => i64::from_be_bytes(*b"pc:keys\0"),
+        }
+    }
+}
+
 /// What the shared store logic needs from a database. Sealed: only this crate's two backends implement it.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -242,6 +259,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs the statements in order in one transaction; returns the rows each changed. Any failure rolls all
     /// of them back.
     async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>>;
+    /// Like [`Backend::execute_in_transaction`], in a transaction that first takes `lock`: transactions under
+    /// the same lock run one after the other, from any instance, so each sees what the previous committed.
+    async fn execute_under_lock(&self, lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>>;
     /// Runs the statements in order in one transaction, and commits only if every one of them changed at least
     /// one row: a guarded `UPDATE … WHERE status = …` that matches nothing rolls back everything before it.
     /// Returns whether it committed.

@@ -11,7 +11,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres};
 
-use crate::backend::{Backend, DbError, DbResult, Mapped, Statement, Waits, bounded, classify_common};
+use crate::backend::{Backend, DbError, DbResult, Lock, Mapped, Statement, Waits, bounded, classify_common};
 use crate::opening::{DatabaseOptions, migrate_error, redact_url};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -98,6 +98,34 @@ impl PostgresBackend {
 
     fn classify(&self, error: sqlx::Error) -> DbError {
         classify(error, &self.target, self.waits)
+    }
+
+    /// The statements in one transaction, after taking `lock` when given. The advisory lock is released by
+    /// the `COMMIT` or `ROLLBACK`; waiting for it is bound by the statement timeout like any statement.
+    async fn transaction(&self, lock: Option<Lock>, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        let mut connection = self.connection().await?;
+        self.bounded(&mut connection, async |connection| {
+            let mut transaction = connection.begin().await.map_err(|error| self.classify(error))?;
+            if let Some(lock) = lock {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(lock.key())
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| self.classify(error))?;
+            }
+            let mut changed = Vec::with_capacity(statements.len());
+            for statement in statements {
+                let (sql, arguments) = statement.into_parts::<PgArguments>()?;
+                let done = sqlx::query_with(sql, arguments)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| self.classify(error))?;
+                changed.push(done.rows_affected());
+            }
+            transaction.commit().await.map_err(|error| self.classify(error))?;
+            Ok(changed)
+        })
+        .await
     }
 
     /// A connection from the pool, within the acquire timeout (sqlx enforces it, the connection's liveness
@@ -189,22 +217,11 @@ impl Backend for PostgresBackend {
     }
 
     async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
-        let mut connection = self.connection().await?;
-        self.bounded(&mut connection, async |connection| {
-            let mut transaction = connection.begin().await.map_err(|error| self.classify(error))?;
-            let mut changed = Vec::with_capacity(statements.len());
-            for statement in statements {
-                let (sql, arguments) = statement.into_parts::<PgArguments>()?;
-                let done = sqlx::query_with(sql, arguments)
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(|error| self.classify(error))?;
-                changed.push(done.rows_affected());
-            }
-            transaction.commit().await.map_err(|error| self.classify(error))?;
-            Ok(changed)
-        })
-        .await
+        self.transaction(None, statements).await
+    }
+
+    async fn execute_under_lock(&self, lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        self.transaction(Some(lock), statements).await
     }
 
     async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {

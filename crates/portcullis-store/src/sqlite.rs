@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection, Sqlite};
 
-use crate::backend::{Backend, DbError, DbResult, Mapped, Statement, Waits, bounded, classify_common};
+use crate::backend::{Backend, DbError, DbResult, Lock, Mapped, Statement, Waits, bounded, classify_common};
 use crate::opening::{DatabaseOptions, migrate_error};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -209,6 +209,12 @@ impl Backend for SqliteBackend {
             Ok(changed)
         })
         .await
+    }
+
+    async fn execute_under_lock(&self, _lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        // Every write transaction here begins IMMEDIATE, taking the database's one write lock: transactions
+        // that write already run one after the other, across every connection and process on the file.
+        self.execute_in_transaction(statements).await
     }
 
     async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {

@@ -14,7 +14,7 @@ use portcullis_core::secret::new_id;
 use portcullis_core::store::Store;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 
-use crate::backend::{Backend, DbResult, Mapped, Statement};
+use crate::backend::{Backend, DbResult, Lock, Mapped, Statement};
 use crate::opening::redact_url;
 use crate::{Database, SqlStore};
 
@@ -263,6 +263,11 @@ impl<B: Backend> Backend for Counted<B> {
     async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
         self.trips.count();
         self.inner.execute_all_or_nothing(statements).await
+    }
+
+    async fn execute_under_lock(&self, lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        self.trips.count();
+        self.inner.execute_under_lock(lock, statements).await
     }
 }
 
