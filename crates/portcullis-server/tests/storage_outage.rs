@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use portcullis_testkit::{
     API, API_SECRET, AuthorizeRequest, CONSOLE, PASSWORD, Pkce, Relay, Reply, TestDatabase, TestProvider, Visitor,
-    both_databases, http, redeem, refresh, spa_tokens, token, token_basic, userinfo,
+    both_databases, http, query_param, redeem, refresh, spa_tokens, token, token_basic, userinfo,
 };
 use reqwest::StatusCode;
 
@@ -234,6 +234,7 @@ async fn h3_postgres_connections_ended_by_the_server_are_replaced() {
 /// H3: writes blocked by a lock another connection holds (a long migration, an administrator's open
 /// transaction) fail after the statement timeout (PostgreSQL `statement_timeout`, SQLite's busy timeout) with
 /// 503, and leave nothing behind: the code whose redemption failed redeems once the lock is gone. Reads go on.
+/// An authorization request whose code cannot be recorded sends `temporarily_unavailable` back to the client.
 async fn h3_rfc9110_15_6_4_blocked_writes_are_503_and_store_nothing(db: TestDatabase) {
     let provider = TestProvider::builder(&db).seed_demo().start().await;
     let before = before(&provider).await;
@@ -260,6 +261,16 @@ async fn h3_rfc9110_15_6_4_blocked_writes_are_503_and_store_nothing(db: TestData
     let sign_in = [("username", "alice"), ("password", PASSWORD), ("csrf_token", before.csrf.as_str())];
     let (reply, elapsed) = timed(before.stranger.post("/login", &sign_in)).await;
     assert_page_503("sign-in form", &reply, elapsed);
+    // RFC 6749 §4.1.2.1: once the client and its redirect URI are verified, the error goes back to the client,
+    // as a redirect cannot carry a 503.
+    let request = AuthorizeRequest::spa(&Pkce::new());
+    let (reply, elapsed) = timed(before.browser.get(&request.path())).await;
+    assert!(elapsed < BOUND, "authorization with a remembered consent: {elapsed:?}");
+    let callback = reply.redirect_url();
+    assert!(callback.as_str().starts_with(request.redirect_uri()), "{callback}");
+    assert_eq!(query_param(&callback, "error").as_deref(), Some("temporarily_unavailable"), "{callback}");
+    assert_eq!(query_param(&callback, "state").as_deref(), request.get("state"));
+    assert_eq!(query_param(&callback, "code"), None);
     // Reads are not blocked: the provider still answers what needs no write.
     let reply = userinfo(base, &before.access_token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
