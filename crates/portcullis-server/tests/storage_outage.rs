@@ -207,6 +207,27 @@ async fn h3_rfc9110_15_6_4_postgres_network_outage_is_503_within_2_s() {
     every_endpoint_answers_503(&provider, &before).await;
 }
 
+/// H3: the network to PostgreSQL stops carrying anything while a statement waits on the server (here for a
+/// lock): neither the server's `statement_timeout` error nor anything else can arrive, so the provider's own
+/// clock ends the wait, a quarter second after the statement timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h3_rfc9110_15_6_4_postgres_network_lost_during_a_statement_is_503_within_2_s() {
+    let db = TestDatabase::postgres().await;
+    let (provider, relay) = behind_relay(&db).await;
+    let before = before(&provider).await;
+    let lock = db.hold_write_lock().await;
+    let revoking = timed(post_basic(&provider, "/connect/revoke", CONSOLE, &before.console_token));
+    let cut_off = async {
+        // By then the revocation has read the client and the token, and its write waits for the lock.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        relay.freeze();
+    };
+    let ((reply, elapsed), ()) = tokio::join!(revoking, cut_off);
+    assert_json_503("revocation whose statement was cut off", &reply, elapsed);
+    assert!(elapsed > Duration::from_millis(1100), "not the path under test: {elapsed:?}");
+    lock.release().await;
+}
+
 /// H3: the database is dropped under the provider (`DROP DATABASE … WITH (FORCE)`, which ends its connections
 /// with `pg_terminate_backend`); reconnecting then fails with "database does not exist".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
