@@ -92,9 +92,7 @@ impl AppState {
         self.published.store(Arc::new(published));
         Ok(())
     }
-}
 
-impl AppState {
     /// Runs `use_keys` (verify, decrypt) with the published keys. When it fails because the token names a key
     /// this instance has not loaded, which another instance may have created or rotated in since the last
     /// reload, the keys are reloaded once and `use_keys` runs again (rule K2, OIDC Core §10.1.1). Reloads
