@@ -22,7 +22,8 @@ pub enum StoreError {
     /// The row the change refers to does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// The database cannot be reached or refused the connection.
+    /// The database cannot be reached, refused the connection, or failed in a way a retry may cure (a lock
+    /// or a statement that timed out, a shutdown, a failover, a conflict it rolled back).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// Anything else the database reported, or data it holds that does not parse.
@@ -225,6 +226,11 @@ pub trait DeviceStore: Send + Sync {
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, key: StoredKey) -> StoreResult<()>;
+    /// Stores each candidate whose algorithm has no active (not retired) key, and returns every active key,
+    /// oldest first. Serialized across instances by a database lock held for the transaction, so that
+    /// instances starting together on an empty database end with one key per algorithm: the first stores its
+    /// candidates, the others find them there and store none of theirs.
+    async fn add_missing_keys(&self, candidates: Vec<StoredKey>) -> StoreResult<Vec<StoredKey>>;
     /// Keys not retired, oldest first.
     async fn list_active_keys(&self) -> StoreResult<Vec<StoredKey>>;
     async fn retire_key(&self, kid: &str, at: OffsetDateTime) -> StoreResult<bool>;

@@ -1,5 +1,6 @@
 //! The one place where errors become HTTP responses. Handlers return [`ApiError`]; what status, headers and
-//! body each OAuth error gets is decided here and nowhere else.
+//! body each OAuth error gets is decided here and nowhere else (the HTML error page takes its status and
+//! `Retry-After` from here too).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -54,7 +55,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A storage failure as the client sees it: the details go to the logs only.
+/// Seconds a client should wait before trying again after a 503 (RFC 9110 §10.2.3). A request that failed
+/// has already waited up to about 2 s for the database (rule H3 of docs/security.md); an outage or a
+/// failover that outlasts that lasts seconds more, and spreading the retries over this time keeps them from
+/// arriving all at once when the database is back. The same value as the resource server's (validation
+/// crate).
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Every 503 carries `Retry-After` (RFC 9110 §15.6.4: the server "MAY send a Retry-After header field to
+/// suggest an appropriate amount of time for the client to wait before retrying the request"), whether it
+/// is a JSON error, the HTML error page or the health check.
+pub fn add_retry_after(response: &mut Response) {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+}
+
+/// A storage failure as the client sees it: the details go to the logs only. `Unavailable` (the database
+/// down, unreachable, locked, timed out, failing over: anything a retry may cure, as the backends classify
+/// it) is 503 `temporarily_unavailable` (RFC 6749 §5.2, §4.1.2.1); anything else is a fault of the provider,
+/// 500 `server_error`.
 pub fn store_error(error: StoreError) -> OAuthError {
     match error {
         StoreError::Unavailable(detail) => {
@@ -117,6 +137,7 @@ impl IntoResponse for ApiError {
         if let Some(value) = challenge.and_then(|value| HeaderValue::from_str(&value).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
+        add_retry_after(&mut response);
         response
     }
 }
@@ -171,5 +192,24 @@ mod tests {
         let error = store_error(StoreError::Unavailable("db.internal:5432 refused".into()));
         assert_eq!(status_of(error.code), 503);
         assert!(!error.description.contains("db.internal"));
+    }
+
+    /// Rule H3: RFC 9110 §15.6.4 503 with `Retry-After` (§10.2.3), on every channel.
+    #[test]
+    fn h3_rfc9110_10_2_3_storage_outage_carries_retry_after_on_every_channel() {
+        for channel in [Channel::Json, Channel::JsonBasic, Channel::Bearer] {
+            let error = store_error(StoreError::Unavailable("statement timeout".into()));
+            let response = ApiError::json(error).with_channel(channel).into_response();
+            assert_eq!(response.status(), 503, "{channel:?}");
+            assert_eq!(response.headers()[header::RETRY_AFTER], "5", "{channel:?}");
+        }
+    }
+
+    /// Rule H3: a storage error no retry cures is a fault of the provider: 500, and no `Retry-After`.
+    #[test]
+    fn h3_storage_fault_is_500_without_retry_after() {
+        let response = ApiError::from(StoreError::Other("no such table: tokens".into())).into_response();
+        assert_eq!(response.status(), 500);
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
     }
 }

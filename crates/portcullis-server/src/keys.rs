@@ -30,22 +30,36 @@ pub enum KeyError {
     Task(String),
 }
 
-/// Generates and stores every required key that has no active key yet.
+/// Generates and stores every required key that has no active key yet, once across every instance on the
+/// database (rule K1 of docs/security.md).
+///
+/// The keys are generated before the store is asked, so no lock is held while RSA keys are made; the store
+/// then keeps a candidate only if its algorithm still has no active key, under a lock that makes instances
+/// starting together take turns. The instances that lose keep the winner's keys and drop their own.
 pub async fn ensure_keys(store: &dyn Store, clock: &dyn Clock, master: Option<&MasterKey>) -> Result<(), KeyError> {
     let existing = store.list_active_keys().await?;
-    for alg in REQUIRED {
-        if existing.iter().any(|key| key.alg == alg.as_str()) {
-            continue;
-        }
+    let missing: Vec<KeyAlg> =
+        REQUIRED.into_iter().filter(|alg| !existing.iter().any(|key| key.alg == alg.as_str())).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut candidates = Vec::with_capacity(missing.len());
+    for alg in missing {
         // RSA generation takes a noticeable moment: keep it off the async workers.
         let generated = tokio::task::spawn_blocking(move || generate_key(alg))
             .await
             .map_err(|error| KeyError::Task(error.to_string()))??;
         let now = clock.now();
-        let stored = generated.into_stored(master, now, now)?;
-        let kid = stored.kid.clone();
-        store.insert_key(stored).await?;
-        tracing::info!(kid, alg = alg.as_str(), "generated a new provider key");
+        candidates.push(generated.into_stored(master, now, now)?);
+    }
+    let offered: Vec<(String, String)> = candidates.iter().map(|key| (key.kid.clone(), key.alg.clone())).collect();
+    let active = store.add_missing_keys(candidates).await?;
+    for (kid, alg) in offered {
+        if active.iter().any(|key| key.kid == kid) {
+            tracing::info!(kid, alg, "generated a new provider key");
+        } else {
+            tracing::info!(alg, "another instance generated the provider's key first; using that one");
+        }
     }
     Ok(())
 }

@@ -13,12 +13,13 @@ use crate::failure::Failure;
 use crate::state::AppState;
 use crate::{admin, app, demo};
 
-/// How often keys and scopes are reloaded from the store, so that several instances agree within this time.
+/// How often keys and scopes are reloaded from the store, so that several instances agree within this time. A
+/// token naming a key not loaded yet does not wait for it: it reloads the keys at once (`AppState::with_keys`).
 const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Opens the store (applying migrations) and prepares the data the provider needs to run.
 pub async fn open(settings: &Settings) -> Result<Database, Failure> {
-    let database = Database::open(&settings.database_url).await?;
+    let database = Database::open_with(&settings.database_url, &settings.database).await?;
     database.migrate().await?;
     Ok(database)
 }

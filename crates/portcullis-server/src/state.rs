@@ -2,12 +2,13 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use portcullis_core::Clock;
 use portcullis_core::model::Scope;
-use portcullis_core::store::Store;
-use portcullis_jose::{Keyring, MasterKey};
+use portcullis_core::store::{Store, StoreError};
+use portcullis_jose::{JoseError, Keyring, MasterKey};
 
 use crate::config::Settings;
 use crate::keys::{self, KeyError};
@@ -15,7 +16,8 @@ use crate::metadata::{self, DiscoveryInput, GRANT_TYPES};
 
 /// Documents derived from the keys and scopes, rebuilt when those change and read lock-free by every request.
 pub struct Published {
-    pub keyring: Keyring,
+    /// Shared, so that a reload of the keys alone can replace it and keep everything else.
+    pub keyring: Arc<Keyring>,
     pub discovery: Vec<u8>,
     pub jwks: Vec<u8>,
     /// Every scope the provider defines, for validation and the consent page.
@@ -40,7 +42,15 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub master_key: Option<MasterKey>,
     published: ArcSwap<Published>,
+    /// When the last reload of the keys for an unknown `kid` began. Locked while one runs, so that concurrent
+    /// callers wait for it and share it.
+    key_reload: tokio::sync::Mutex<Option<Instant>>,
 }
+
+/// The least time between two reloads of the keys for an unknown `kid` (rule K2): a key another instance
+/// created is found at once, while tokens with made-up `kid`s cost the database at most one read per this time
+/// and instance.
+pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -60,7 +70,14 @@ impl AppState {
     ) -> Result<Self, KeyError> {
         keys::ensure_keys(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
         let published = build(&settings, store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
-        Ok(Self(Arc::new(Inner { settings, store, clock, master_key, published: ArcSwap::from_pointee(published) })))
+        Ok(Self(Arc::new(Inner {
+            settings,
+            store,
+            clock,
+            master_key,
+            published: ArcSwap::from_pointee(published),
+            key_reload: tokio::sync::Mutex::new(None),
+        })))
     }
 
     pub fn published(&self) -> arc_swap::Guard<Arc<Published>> {
@@ -75,6 +92,58 @@ impl AppState {
         self.published.store(Arc::new(published));
         Ok(())
     }
+
+    /// Runs `use_keys` (verify, decrypt) with the published keys. When it fails because the token names a key
+    /// this instance has not loaded, which another instance may have created or rotated in since the last
+    /// reload, the keys are reloaded once and `use_keys` runs again (rule K2, OIDC Core §10.1.1). Reloads
+    /// are at most one per [`KEY_RELOAD_INTERVAL`], and callers that arrive while one runs wait for it rather
+    /// than start their own. Fails only when the reload cannot read the store.
+    pub async fn with_keys<T>(
+        &self,
+        use_keys: impl Fn(&Keyring) -> Result<T, JoseError>,
+    ) -> Result<Result<T, JoseError>, StoreError> {
+        let looked_at = Instant::now();
+        match use_keys(&self.published().keyring) {
+            Err(JoseError::UnknownKey(_)) => {}
+            done => return Ok(done),
+        }
+        self.reload_keys(looked_at).await?;
+        Ok(use_keys(&self.published().keyring))
+    }
+
+    /// Reloads the keys, unless a reload began after `looked_at` (its keys are the newest there are) or the
+    /// last one began less than [`KEY_RELOAD_INTERVAL`] ago.
+    async fn reload_keys(&self, looked_at: Instant) -> Result<(), StoreError> {
+        let mut last = self.key_reload.lock().await;
+        if let Some(began) = *last
+            && (began >= looked_at || began.elapsed() < KEY_RELOAD_INTERVAL)
+        {
+            return Ok(());
+        }
+        *last = Some(Instant::now());
+        let keyring = match keys::load_keyring(self.store.as_ref(), self.clock.as_ref(), self.master_key.as_ref()).await
+        {
+            Ok(keyring) => Arc::new(keyring),
+            Err(KeyError::Store(error)) => return Err(error),
+            Err(error) => {
+                // A key in the store this instance cannot use: keep serving with the keys it has.
+                tracing::error!(%error, "could not reload the keys for an unknown kid; serving the previous ones");
+                return Ok(());
+            }
+        };
+        tracing::info!("reloaded the keys: a token named a key this instance had not loaded");
+        let jwks = keyring.jwks_json().to_vec();
+        // Only the keys change: what a concurrent full refresh published meanwhile is kept.
+        self.published.rcu(|current| Published {
+            keyring: keyring.clone(),
+            jwks: jwks.clone(),
+            discovery: current.discovery.clone(),
+            scopes: current.scopes.clone(),
+            scope_names: current.scope_names.clone(),
+            cors_origins: current.cors_origins.clone(),
+        });
+        Ok(())
+    }
 }
 
 async fn build(
@@ -83,7 +152,7 @@ async fn build(
     clock: &dyn Clock,
     master_key: Option<&MasterKey>,
 ) -> Result<Published, KeyError> {
-    let keyring = keys::load_keyring(store, clock, master_key).await?;
+    let keyring = Arc::new(keys::load_keyring(store, clock, master_key).await?);
     let mut scopes = store.list_scopes().await?;
     scopes.sort_by(|a, b| a.name.cmp(&b.name));
     let scope_names: HashSet<String> = scopes.iter().map(|scope| scope.name.clone()).collect();

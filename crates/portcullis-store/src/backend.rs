@@ -8,9 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use portcullis_core::store::StoreError;
 use sqlx::error::DatabaseError;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Arguments, AssertSqlSafe, Encode, FromRow, SqlSafeStr, SqlStr, Type};
+use sqlx::{Arguments, AssertSqlSafe, Database, Encode, FromRow, SqlSafeStr, SqlStr, Type};
 
 /// A value bound to a statement parameter. Only the types the schema uses: text, 64-bit integers, booleans.
 #[derive(Debug, Clone)]
@@ -165,20 +166,63 @@ impl From<DbError> for StoreError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// How long a backend waits, from [`crate::DatabaseOptions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// For a connection: to open one, or for one to come free.
+    pub acquire: Duration,
+    /// For one statement, enforced by the database itself (PostgreSQL `statement_timeout`, SQLite's busy
+    /// timeout).
+    pub statement: Duration,
+}
+
+impl Waits {
+    /// How long the statements of one call may take on our own clock, once it has its connection. The
+    /// database's own limit normally ends a statement first, with an error saying why, and leaves the
+    /// connection usable; this one ends a call on a network that carries nothing, where not even an error
+    /// ever comes back. The grace gives the database's answer time to arrive.
+    pub fn run(&self) -> Duration {
+        self.statement + RUN_GRACE
+    }
+}
+
+/// See [`Waits::run`]: a quarter of a second covers the round trip of a timed-out statement's error on any
+/// network a provider and its database share.
+const RUN_GRACE: Duration = Duration::from_millis(250);
+
+/// Runs the statements of one call on `connection` within [`Waits::run`]. A call cut short is
+/// [`DbError::Unavailable`], and its connection is closed rather than returned to the pool, as its state is
+/// unknown. Whatever the call had not committed is rolled back by the database when the connection ends; if
+/// the `COMMIT` itself was under way, the caller still answers a failure, never a success that may not have
+/// been stored.
+pub async fn bounded<DB: Database, T>(
+    waits: Waits,
+    target: &str,
+    connection: &mut PoolConnection<DB>,
+    call: impl AsyncFnOnce(&mut DB::Connection) -> DbResult<T>,
+) -> DbResult<T> {
+    match tokio::time::timeout(waits.run(), call(&mut **connection)).await {
+        Ok(done) => done,
+        Err(_) => {
+            connection.close_on_drop();
+            Err(DbError::Unavailable(format!(
+                "no answer from {target} within {} s: the database or the network to it is down or overloaded",
+                waits.run().as_secs_f32()
+            )))
+        }
+    }
+}
+
 /// Classifies the driver errors both databases share. The database's own errors are handed back for the
 /// backend to read its codes; `target` names the database (never with a password) for the person reading.
-pub fn classify_common(
-    error: sqlx::Error,
-    target: &str,
-    acquire_timeout: Duration,
-) -> Result<Box<dyn DatabaseError>, DbError> {
+pub fn classify_common(error: sqlx::Error, target: &str, waits: Waits) -> Result<Box<dyn DatabaseError>, DbError> {
     Err(match error {
         sqlx::Error::Database(error) => return Ok(error),
         sqlx::Error::Io(error) => DbError::Unavailable(format!("cannot reach {target}: {error}")),
         sqlx::Error::Tls(error) => DbError::Unavailable(format!("TLS with {target} failed: {error}")),
         sqlx::Error::PoolTimedOut => DbError::Unavailable(format!(
             "no connection to {target} within {} s: the database is down, unreachable or overloaded",
-            acquire_timeout.as_secs_f32()
+            waits.acquire.as_secs_f32()
         )),
         sqlx::Error::PoolClosed => {
             DbError::Unavailable(format!("the connections to {target} are closed (the provider is shutting down)"))
@@ -186,6 +230,23 @@ pub fn classify_common(
         sqlx::Error::WorkerCrashed => DbError::Unavailable(format!("the connection to {target} crashed")),
         other => DbError::Other(other.to_string()),
     })
+}
+
+/// A lock across every instance on one database, held by one transaction at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Adding the provider's keys (rule K1 of docs/security.md).
+    KeyGeneration,
+}
+
+impl Lock {
+    /// The PostgreSQL advisory lock key: fixed, and far from sqlx's migration lock (a CRC of the database
+    /// name times a constant).
+    pub fn key(self) -> i64 {
+        match self {
+            Self::KeyGeneration => i64::from_be_bytes(*b"pc:keys\0"),
+        }
+    }
 }
 
 /// What the shared store logic needs from a database. Sealed: only this crate's two backends implement it.
@@ -198,6 +259,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs the statements in order in one transaction; returns the rows each changed. Any failure rolls all
     /// of them back.
     async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>>;
+    /// Like [`Backend::execute_in_transaction`], in a transaction that first takes `lock`: transactions under
+    /// the same lock run one after the other, from any instance, so each sees what the previous committed.
+    async fn execute_under_lock(&self, lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>>;
     /// Runs the statements in order in one transaction, and commits only if every one of them changed at least
     /// one row: a guarded `UPDATE … WHERE status = …` that matches nothing rolls back everything before it.
     /// Returns whether it committed.

@@ -8,25 +8,30 @@ use async_trait::async_trait;
 use portcullis_core::store::StoreError;
 use sqlx::error::ErrorKind;
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection, Sqlite};
 
-use crate::backend::{Backend, DbError, DbResult, Mapped, Statement, classify_common};
+use crate::backend::{Backend, DbError, DbResult, Lock, Mapped, Statement, Waits, bounded, classify_common};
 use crate::opening::{DatabaseOptions, migrate_error};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
-/// How long a write waits for another connection's write to finish before giving up with "locked". Writes
-/// here are single short statements, so waiting this long means something is wrong, not busy.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a migration waits for another connection's write (another instance migrating the same file, a
+/// backup): migrations run once at start, where waiting is better than failing, unlike a request.
+const MIGRATION_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The SQLite side of [`crate::SqliteStore`].
 #[derive(Debug, Clone)]
 pub struct SqliteBackend {
     pool: SqlitePool,
+    /// How to open a connection of its own, for migrations. `None` for an in-memory database, which exists
+    /// only on the pool's one connection.
+    file: Option<SqliteConnectOptions>,
     target: Arc<str>,
-    acquire_timeout: Duration,
+    waits: Waits,
 }
 
 /// Whether a `sqlite:` URL names an in-memory database rather than a file.
@@ -53,6 +58,7 @@ impl SqliteBackend {
                 ))
             })?;
         }
+        let waits = Waits { acquire: options.acquire_timeout, statement: options.statement_timeout };
         let connect = connect
             .create_if_missing(true)
             // WAL lets readers go on while one connection writes; NORMAL sync is durable in WAL mode except
@@ -60,7 +66,9 @@ impl SqliteBackend {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            // A write waits this long for another connection's write, then fails as "busy" (Unavailable).
+            // Writes here are single short transactions, so a longer wait means something holds the lock.
+            .busy_timeout(options.statement_timeout);
         let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
         pool = if in_memory {
             // An in-memory database lives only while a connection to it is open, and its shared cache
@@ -69,13 +77,23 @@ impl SqliteBackend {
         } else {
             pool.max_connections(options.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS))
         };
-        let acquire_timeout = options.acquire_timeout;
-        let pool = pool.connect_with(connect).await.map_err(|error| classify(error, &target, acquire_timeout))?;
-        Ok(Self { pool, target, acquire_timeout })
+        let file = (!in_memory).then(|| connect.clone().busy_timeout(MIGRATION_BUSY_TIMEOUT));
+        let pool = pool.connect_with(connect).await.map_err(|error| classify(error, &target, waits))?;
+        Ok(Self { pool, file, target, waits })
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await.map_err(|error| migrate_error(error, |e| self.classify(e)))
+        let Some(file) = &self.file else {
+            return MIGRATOR.run(&self.pool).await.map_err(|error| migrate_error(error, |e| self.classify(e)));
+        };
+        let mut connection = match tokio::time::timeout(self.waits.acquire, file.connect()).await {
+            Ok(connected) => connected.map_err(|error| StoreError::from(self.classify(error)))?,
+            Err(_) => return Err(StoreError::Unavailable(format!("cannot open {} in time", self.target))),
+        };
+        let migrated = MIGRATOR.run(&mut connection).await.map_err(|error| migrate_error(error, |e| self.classify(e)));
+        // The schema is what matters; a failure to say goodbye changes nothing.
+        let _ = connection.close().await;
+        migrated
     }
 
     pub(crate) async fn close(&self) {
@@ -87,7 +105,21 @@ impl SqliteBackend {
     }
 
     fn classify(&self, error: sqlx::Error) -> DbError {
-        classify(error, &self.target, self.acquire_timeout)
+        classify(error, &self.target, self.waits)
+    }
+
+    /// A connection from the pool, within the acquire timeout (sqlx enforces it, the connection's liveness
+    /// check included).
+    async fn connection(&self) -> DbResult<PoolConnection<Sqlite>> {
+        self.pool.acquire().await.map_err(|error| self.classify(error))
+    }
+
+    async fn bounded<T>(
+        &self,
+        connection: &mut PoolConnection<Sqlite>,
+        call: impl AsyncFnOnce(&mut <Sqlite as sqlx::Database>::Connection) -> DbResult<T>,
+    ) -> DbResult<T> {
+        bounded(self.waits, &self.target, connection, call).await
     }
 }
 
@@ -95,9 +127,11 @@ impl SqliteBackend {
 /// a handful only queue up on the write lock.
 const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
-/// Every SQLite error goes through here.
-fn classify(error: sqlx::Error, target: &str, acquire_timeout: Duration) -> DbError {
-    let error = match classify_common(error, target, acquire_timeout) {
+/// Every SQLite error goes through here. What a retry may cure (a lock held too long, the disk full or
+/// failing, the file out of reach) is `Unavailable`; what it cannot (a statement the schema does not accept,
+/// a corrupt file) is `Other`.
+fn classify(error: sqlx::Error, target: &str, waits: Waits) -> DbError {
+    let error = match classify_common(error, target, waits) {
         Ok(database_error) => database_error,
         Err(classified) => return classified,
     };
@@ -114,10 +148,11 @@ fn classify(error: sqlx::Error, target: &str, acquire_timeout: Duration) -> DbEr
         // SQLITE_BUSY, SQLITE_LOCKED
         Some(5 | 6) => DbError::Unavailable(format!(
             "{target} stayed locked by another writer for {} s: {message}",
-            BUSY_TIMEOUT.as_secs()
+            waits.statement.as_secs_f32()
         )),
-        // SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
-        Some(10 | 13 | 14) => DbError::Unavailable(format!("cannot use {target}: {message}")),
+        // SQLITE_NOMEM, SQLITE_READONLY (the file or its file system turned read-only), SQLITE_INTERRUPT,
+        // SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL (a lock race)
+        Some(7 | 8 | 9 | 10 | 13 | 14 | 15) => DbError::Unavailable(format!("cannot use {target}: {message}")),
         _ => DbError::Other(format!("{target}: {message}")),
     }
 }
@@ -126,70 +161,132 @@ fn classify(error: sqlx::Error, target: &str, acquire_timeout: Duration) -> DbEr
 impl Backend for SqliteBackend {
     async fn execute(&self, statement: Statement) -> DbResult<u64> {
         let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-        sqlx::query_with(sql, arguments)
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(|error| self.classify(error))
+        let mut connection = self.connection().await?;
+        self.bounded(&mut connection, async |connection| {
+            let done = sqlx::query_with(sql, arguments).execute(connection).await;
+            done.map(|done| done.rows_affected()).map_err(|error| self.classify(error))
+        })
+        .await
     }
 
     async fn fetch_optional<T: Mapped>(&self, statement: Statement) -> DbResult<Option<T>> {
         let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-        sqlx::query_as_with::<_, T, _>(sql, arguments)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|error| self.classify(error))
+        let mut connection = self.connection().await?;
+        self.bounded(&mut connection, async |connection| {
+            let found = sqlx::query_as_with::<_, T, _>(sql, arguments).fetch_optional(connection).await;
+            found.map_err(|error| self.classify(error))
+        })
+        .await
     }
 
     async fn fetch_all<T: Mapped>(&self, statement: Statement) -> DbResult<Vec<T>> {
         let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-        sqlx::query_as_with::<_, T, _>(sql, arguments).fetch_all(&self.pool).await.map_err(|error| self.classify(error))
+        let mut connection = self.connection().await?;
+        self.bounded(&mut connection, async |connection| {
+            let found = sqlx::query_as_with::<_, T, _>(sql, arguments).fetch_all(connection).await;
+            found.map_err(|error| self.classify(error))
+        })
+        .await
     }
 
     async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
-        // IMMEDIATE takes the write lock up front (waiting through the busy timeout): a deferred transaction
-        // that read first could fail at its first write instead of waiting.
-        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| self.classify(error))?;
-        let mut changed = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-            let done = sqlx::query_with(sql, arguments)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| self.classify(error))?;
-            changed.push(done.rows_affected());
-        }
-        transaction.commit().await.map_err(|error| self.classify(error))?;
-        Ok(changed)
+        let mut connection = self.connection().await?;
+        self.bounded(&mut connection, async |connection| {
+            // IMMEDIATE takes the write lock up front (waiting through the busy timeout): a deferred
+            // transaction that read first could fail at its first write instead of waiting.
+            let mut transaction =
+                connection.begin_with("BEGIN IMMEDIATE").await.map_err(|error| self.classify(error))?;
+            let mut changed = Vec::with_capacity(statements.len());
+            for statement in statements {
+                let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
+                let done = sqlx::query_with(sql, arguments)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| self.classify(error))?;
+                changed.push(done.rows_affected());
+            }
+            transaction.commit().await.map_err(|error| self.classify(error))?;
+            Ok(changed)
+        })
+        .await
+    }
+
+    async fn execute_under_lock(&self, _lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        // Every write transaction here begins IMMEDIATE, taking the database's one write lock: transactions
+        // that write already run one after the other, across every connection and process on the file.
+        self.execute_in_transaction(statements).await
     }
 
     async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
-        // IMMEDIATE, as above: the guards are read under the write lock, so no other writer slips in between.
-        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| self.classify(error))?;
-        for statement in statements {
-            let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-            let done = sqlx::query_with(sql, arguments)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| self.classify(error))?;
-            if done.rows_affected() == 0 {
-                transaction.rollback().await.map_err(|error| self.classify(error))?;
-                return Ok(false);
+        let mut connection = self.connection().await?;
+        self.bounded(&mut connection, async |connection| {
+            // IMMEDIATE, as above: the guards are read under the write lock, so no other writer slips in.
+            let mut transaction =
+                connection.begin_with("BEGIN IMMEDIATE").await.map_err(|error| self.classify(error))?;
+            for statement in statements {
+                let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
+                let done = sqlx::query_with(sql, arguments)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| self.classify(error))?;
+                if done.rows_affected() == 0 {
+                    transaction.rollback().await.map_err(|error| self.classify(error))?;
+                    return Ok(false);
+                }
             }
-        }
-        transaction.commit().await.map_err(|error| self.classify(error))?;
-        Ok(true)
+            transaction.commit().await.map_err(|error| self.classify(error))?;
+            Ok(true)
+        })
+        .await
     }
 }
 
 #[cfg(test)]
+// The helpers the tests share fail loudly too; clippy only excuses the tests themselves.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use super::is_in_memory;
+    use std::time::Duration;
+
+    use sqlx::{ConnectOptions, SqliteConnection};
+
+    use super::*;
+
+    const WAITS: Waits = Waits { acquire: Duration::from_secs(1), statement: Duration::from_millis(50) };
 
     #[test]
     fn memory_urls_are_recognised() {
         assert!(is_in_memory("sqlite::memory:"));
         assert!(is_in_memory("sqlite://portcullis?mode=memory"));
         assert!(!is_in_memory("sqlite://data/portcullis.db"));
+    }
+
+    async fn failure(connection: &mut SqliteConnection, sql: &'static str) -> DbError {
+        let error = sqlx::raw_sql(sql).execute(connection).await.expect_err(sql);
+        classify(error, "the test database", WAITS)
+    }
+
+    /// Rule H3: a write that waited out the busy timeout behind another connection's lock is an outage a
+    /// retry may cure (503), not a fault (500).
+    #[tokio::test]
+    async fn h3_a_write_locked_out_beyond_the_busy_timeout_is_unavailable() {
+        let directory = std::env::temp_dir().join(format!("portcullis-test-{}", portcullis_core::secret::new_id()));
+        let options = SqliteConnectOptions::new().filename(directory.join("locked.db")).create_if_missing(true);
+        std::fs::create_dir_all(&directory).unwrap();
+        let mut holder = options.connect().await.unwrap();
+        sqlx::raw_sql("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE").execute(&mut holder).await.unwrap();
+        let mut waiting = options.clone().busy_timeout(WAITS.statement).connect().await.unwrap();
+        let classified = failure(&mut waiting, "INSERT INTO t VALUES (1)").await;
+        assert!(matches!(&classified, DbError::Unavailable(message) if message.contains("locked")), "{classified:?}");
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    /// Rule H3: what no retry cures stays a fault of the provider (500).
+    #[tokio::test]
+    async fn h3_a_statement_the_schema_refuses_is_other() {
+        let mut connection = SqliteConnectOptions::from_str("sqlite::memory:").unwrap().connect().await.unwrap();
+        for sql in ["SELEC 1", "SELECT * FROM no_such_table"] {
+            let classified = failure(&mut connection, sql).await;
+            assert!(matches!(classified, DbError::Other(_)), "{sql}: {classified:?}");
+        }
     }
 }

@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use portcullis_core::secret::new_id;
 use portcullis_core::store::Store;
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 
-use crate::backend::{Backend, DbResult, Mapped, Statement};
+use crate::backend::{Backend, DbResult, Lock, Mapped, Statement};
 use crate::opening::redact_url;
 use crate::{Database, SqlStore};
 
@@ -104,6 +104,116 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Runs `sql` on a connection of its own, as an administrator would (to break the schema under a running
+    /// provider, say). Panics when it fails.
+    pub async fn execute(&self, sql: &str) {
+        let run = async {
+            match &self.database {
+                Database::Sqlite(_) => {
+                    let mut connection = SqliteConnection::connect(&self.url).await?;
+                    sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut connection).await?;
+                    connection.close().await
+                }
+                Database::Postgres(_) => {
+                    let mut connection = PgConnection::connect(&self.url).await?;
+                    sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut connection).await?;
+                    connection.close().await
+                }
+            }
+        };
+        run.await.unwrap_or_else(|error: sqlx::Error| panic!("cannot run {sql:?}: {error}"));
+    }
+
+    /// Takes the database's write lock and holds it until [`WriteLock::release`], as a long migration or an
+    /// administrator's open transaction would: reads go on, every write waits. SQLite: `BEGIN IMMEDIATE` on a
+    /// connection of its own. PostgreSQL: `LOCK TABLE … IN EXCLUSIVE MODE` on every table of the schema, which
+    /// lets `SELECT` through and makes `INSERT`, `UPDATE` and `DELETE` wait.
+    pub async fn hold_write_lock(&self) -> WriteLock {
+        let taken = async {
+            match &self.database {
+                Database::Sqlite(_) => {
+                    let mut connection = SqliteConnection::connect(&self.url).await?;
+                    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut connection).await?;
+                    Ok(WriteLock::Sqlite(connection))
+                }
+                Database::Postgres(_) => {
+                    let mut connection = PgConnection::connect(&self.url).await?;
+                    let tables: Vec<(String,)> =
+                        sqlx::query_as("SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()")
+                            .fetch_all(&mut connection)
+                            .await?;
+                    let names: Vec<String> = tables.into_iter().map(|(name,)| format!("\"{name}\"")).collect();
+                    // Table names come from the catalogue, quoted: nothing of the test's goes into the statement.
+                    let lock = format!("BEGIN; LOCK TABLE {} IN EXCLUSIVE MODE", names.join(", "));
+                    sqlx::raw_sql(AssertSqlSafe(lock)).execute(&mut connection).await?;
+                    Ok(WriteLock::Postgres(connection))
+                }
+            }
+        };
+        taken.await.unwrap_or_else(|error: sqlx::Error| panic!("cannot take the write lock: {error}"))
+    }
+
+    /// PostgreSQL only: removes the database now, ending every connection to it (`DROP DATABASE … WITH
+    /// (FORCE)`), as an administrator who drops it under a running provider would. Stores on it stop working.
+    pub async fn drop_now(&self) {
+        let Cleanup::Postgres { admin_url, name } = &self._cleanup else {
+            panic!("drop_now is for PostgreSQL test databases");
+        };
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|error| panic!("PostgreSQL for tests is not reachable: {error}"));
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|error| panic!("cannot drop the test database {name}: {error}"));
+        let _ = admin.close().await;
+    }
+
+    /// PostgreSQL only: ends every connection to this database but the caller's (`pg_terminate_backend`), as
+    /// a restarting server or a failover would; the database itself stays.
+    pub async fn terminate_connections(&self) {
+        let Cleanup::Postgres { admin_url, name } = &self._cleanup else {
+            panic!("terminate_connections is for PostgreSQL test databases");
+        };
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|error| panic!("PostgreSQL for tests is not reachable: {error}"));
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name.as_str())
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|error| panic!("cannot end the connections to {name}: {error}"));
+        let _ = admin.close().await;
+    }
+}
+
+/// The write lock of [`TestDatabase::hold_write_lock`], held until released (or, less promptly, dropped).
+#[derive(Debug)]
+pub enum WriteLock {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+impl WriteLock {
+    /// Rolls the holding transaction back: writes go through again.
+    pub async fn release(self) {
+        let released = match self {
+            Self::Sqlite(mut connection) => {
+                let rolled_back = sqlx::raw_sql("ROLLBACK").execute(&mut connection).await.map(drop);
+                let _ = connection.close().await;
+                rolled_back
+            }
+            Self::Postgres(mut connection) => {
+                let rolled_back = sqlx::raw_sql("ROLLBACK").execute(&mut connection).await.map(drop);
+                let _ = connection.close().await;
+                rolled_back
+            }
+        };
+        released.unwrap_or_else(|error| panic!("cannot release the write lock: {error}"));
+    }
 }
 
 /// The round trips a [`TestDatabase::counted_store`] made.
@@ -153,6 +263,11 @@ impl<B: Backend> Backend for Counted<B> {
     async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
         self.trips.count();
         self.inner.execute_all_or_nothing(statements).await
+    }
+
+    async fn execute_under_lock(&self, lock: Lock, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
+        self.trips.count();
+        self.inner.execute_under_lock(lock, statements).await
     }
 }
 

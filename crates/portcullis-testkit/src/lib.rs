@@ -10,13 +10,14 @@
 //!   ([`token`], [`redeem`], [`refresh`], [`userinfo`], …) and [`jwt_parts`] to read what came back.
 //! - The demo data's well-known names and secrets ([`SPA`], [`CONSOLE`], [`PASSWORD`], …).
 //! - [`Loopback`] and [`nowhere`]: serving a stand-in router, or naming an address where nothing listens.
+//! - [`Relay`]: a TCP relay in front of the PostgreSQL server that a test cuts or freezes, for outages.
 //!
 //! What it must not be used for: anything but tests. Name it only under `[dev-dependencies]`, never as a normal
 //! dependency of a crate or application, and never to run a provider that anyone relies on. It serves plain HTTP
 //! on loopback, stores private keys unsealed (no master key), seeds users and clients whose passwords and secrets
 //! are published in this repository, and panics on any failure instead of returning an error.
 //!
-//! The modules depend on one another in one direction only: `demo` and `server` on nothing of the kit,
+//! The modules depend on one another in one direction only: `demo`, `relay` and `server` on nothing of the kit,
 //! `provider` on both, `http` on nothing, `oauth` on `http` and `demo`, `browser` on `http`, `oauth` and `demo`.
 
 // A test harness fails loudly: a panic with the reason is what a test wants from its set-up, so the kit
@@ -28,6 +29,7 @@ mod demo;
 mod http;
 mod oauth;
 mod provider;
+mod relay;
 mod server;
 
 pub use browser::{CSRF_COOKIE, EVIL_ORIGIN, SESSION_COOKIE, Visitor, spa_tokens, spa_tokens_with_scope};
@@ -37,8 +39,9 @@ pub use oauth::{
     AuthorizeRequest, Pkce, assert_access_token_inactive, jwt_parts, redeem, refresh, token, token_basic, token_raw,
     userinfo,
 };
-pub use portcullis_store::test_support::{RoundTrips, TestDatabase};
+pub use portcullis_store::test_support::{RoundTrips, TestDatabase, WriteLock};
 pub use provider::{DEFAULT_ISSUER, TestProvider, TestProviderBuilder, fixed_clock};
+pub use relay::Relay;
 pub use server::{Loopback, Served, nowhere};
 
 /// Runs one async test body against SQLite and against PostgreSQL: `both_databases!(name, body_fn);` defines

@@ -6,5 +6,7 @@ mod raw;
 mod settings;
 
 pub use portcullis_core::model::AccessTokenFormat;
-pub use raw::{Config, ConfigError, LogFormat, Overrides, PruningSettings, SecuritySettings, TokenSettings};
+pub use raw::{
+    Config, ConfigError, DatabaseSettings, LogFormat, Overrides, PruningSettings, SecuritySettings, TokenSettings,
+};
 pub use settings::{Issuer, Pruning, Security, Settings, Tokens, redact_url};

@@ -25,6 +25,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Database URL: `sqlite://FILE` or `postgres://USER@HOST/DB`. Default: `sqlite://<data_dir>/portcullis.db`.
     pub database_url: Option<String>,
+    /// How long to wait for the database (`[database]`, `PORTCULLIS_DATABASE__<KEY>`).
+    pub database: DatabaseSettings,
     /// Base64url of 32 random bytes; when set, private keys are encrypted with it before they are stored.
     /// Required with PostgreSQL outside demo mode, because that database is shared and backed up elsewhere.
     /// Generate one with `portcullis keys master-key`.
@@ -41,6 +43,26 @@ pub struct Config {
     pub security: SecuritySettings,
     /// Removal of dead tokens and consents (`[pruning]`, `PORTCULLIS_PRUNING__<KEY>`).
     pub pruning: PruningSettings,
+}
+
+/// How long a request waits for the database before it fails with 503 and `Retry-After` (rule H3 of
+/// docs/security.md). With the defaults a request fails within about 2 s when the database is down,
+/// unreachable or locked. The reasons for each default are on `portcullis_store::DatabaseOptions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// Milliseconds to wait for a connection: to open one (the connect timeout) or for one to come free.
+    /// Default 1000: a healthy database gives one at once.
+    pub acquire_timeout_ms: u64,
+    /// Milliseconds one statement may run or wait for a lock: PostgreSQL's `statement_timeout`, SQLite's busy
+    /// timeout. Default 1000: every statement of the provider takes milliseconds. Migrations are not bound.
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { acquire_timeout_ms: 1000, statement_timeout_ms: 1000 }
+    }
 }
 
 /// The background job that deletes what can no longer be used, so the tables stay small.
@@ -136,6 +158,7 @@ impl Default for Config {
             listen: "127.0.0.1:44319".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database: DatabaseSettings::default(),
             master_key: None,
             demo: false,
             log_format: LogFormat::Text,

@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use portcullis_core::model::AccessTokenFormat;
+use portcullis_store::DatabaseOptions;
 use time::Duration;
 use url::Url;
 
-use super::raw::{Config, ConfigError, LogFormat, PruningSettings, SecuritySettings, TokenSettings};
+use super::raw::{Config, ConfigError, DatabaseSettings, LogFormat, PruningSettings, SecuritySettings, TokenSettings};
 
 /// The validated configuration the provider runs with.
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// `[database]`, validated: the waits the store is opened with.
+    pub database: DatabaseOptions,
     pub master_key: Option<String>,
     pub demo: bool,
     pub log_format: LogFormat,
@@ -127,6 +130,31 @@ impl PruningSettings {
     }
 }
 
+/// The longest wait for the database a key accepts: 10 minutes. A request waiting longer has long been
+/// given up by its client; the bound catches seconds written where milliseconds are meant.
+const MAX_DATABASE_WAIT_MS: u64 = 600_000;
+
+impl DatabaseSettings {
+    fn validate(&self) -> Result<DatabaseOptions, ConfigError> {
+        let wait = |key: &'static str, millis: u64| {
+            if (1..=MAX_DATABASE_WAIT_MS).contains(&millis) {
+                Ok(std::time::Duration::from_millis(millis))
+            } else {
+                Err(ConfigError::Invalid {
+                    key,
+                    found: millis.to_string(),
+                    reason: "expected a number of milliseconds between 1 and 600000 (10 minutes)".into(),
+                })
+            }
+        };
+        Ok(DatabaseOptions {
+            acquire_timeout: wait("database.acquire_timeout_ms", self.acquire_timeout_ms)?,
+            statement_timeout: wait("database.statement_timeout_ms", self.statement_timeout_ms)?,
+            ..DatabaseOptions::default()
+        })
+    }
+}
+
 impl Config {
     /// Checks every value and resolves the defaults that depend on others.
     pub fn validate(self) -> Result<Settings, ConfigError> {
@@ -157,6 +185,7 @@ impl Config {
                 reason: "expected a filter such as `info` or `portcullis_server=debug,sqlx=warn`".into(),
             });
         }
+        let database = self.database.validate()?;
         let tokens = self.tokens.validate()?;
         let security = self.security.validate()?;
         let pruning = self.pruning.validate()?;
@@ -166,6 +195,7 @@ impl Config {
             listen,
             data_dir: self.data_dir,
             database_url,
+            database,
             master_key,
             demo: self.demo,
             log_format: self.log_format,
@@ -342,6 +372,25 @@ mod tests {
         let settings = validated(config).unwrap();
         assert_eq!(settings.tokens.refresh_token_reuse_leeway, Duration::ZERO);
         assert_eq!(settings.pruning.interval, None, "0 turns the pruning job off");
+    }
+
+    #[test]
+    fn h3_database_waits_default_to_a_second_each_and_name_their_keys() {
+        let settings = validated(Config::default()).unwrap();
+        assert_eq!(settings.database.acquire_timeout, std::time::Duration::from_secs(1));
+        assert_eq!(settings.database.statement_timeout, std::time::Duration::from_secs(1));
+        let mut config = Config::default();
+        config.database.statement_timeout_ms = 250;
+        assert_eq!(validated(config).unwrap().database.statement_timeout, std::time::Duration::from_millis(250));
+        for (acquire, statement, key) in
+            [(0, 1000, "`database.acquire_timeout_ms`"), (1000, 600_001, "`database.statement_timeout_ms`")]
+        {
+            let mut config = Config::default();
+            config.database.acquire_timeout_ms = acquire;
+            config.database.statement_timeout_ms = statement;
+            let message = validated(config).unwrap_err().to_string();
+            assert!(message.contains(key), "{message}");
+        }
     }
 
     #[test]

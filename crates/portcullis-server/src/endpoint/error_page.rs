@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::OAuthError;
 
-use crate::error::status_of;
+use crate::error::{add_retry_after, status_of};
 use crate::pages::{self, ErrorView, Locale};
 
 /// The provider's own error page: for requests whose client or redirect URI cannot be trusted with a redirect.
@@ -15,7 +15,10 @@ pub fn error_page(locale: Locale, error: &OAuthError) -> Response {
         StatusCode::UNAUTHORIZED => StatusCode::BAD_REQUEST,
         other => other,
     };
-    pages::error(status, &ErrorView { locale, error: error.code.as_str(), description: &error.description })
+    let mut page =
+        pages::error(status, &ErrorView { locale, error: error.code.as_str(), description: &error.description });
+    add_retry_after(&mut page);
+    page
 }
 
 /// A form refused as a possible cross-site request forgery: the reason, and nothing the form asked for.

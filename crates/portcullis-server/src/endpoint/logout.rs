@@ -100,7 +100,10 @@ async fn check(state: &AppState, params: &Params) -> Result<Checked, OAuthError>
     let mut hinted_audiences = Vec::new();
     if let Some(hint) = params.get("id_token_hint") {
         // An expired hint still names the user and the client; RP-Initiated Logout §2 lets the OP accept it.
-        match state.published().keyring.verify(hint, &[SigningAlg::Rs256]) {
+        // A hint signed with a key another instance created since this one loaded its keys reloads them once
+        // (rule K2).
+        let verified = state.with_keys(|keyring| keyring.verify(hint, &[SigningAlg::Rs256])).await;
+        match verified.map_err(crate::error::store_error)? {
             Ok((_, claims)) if claims.get("iss").and_then(|v| v.as_str()) == Some(state.settings.issuer.as_str()) => {
                 hinted_subject = claims.get("sub").and_then(|v| v.as_str()).map(str::to_string);
                 hinted_token = claims.get("jti").and_then(|v| v.as_str()).map(str::to_string);

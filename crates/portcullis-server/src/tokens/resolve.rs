@@ -7,7 +7,7 @@
 use portcullis_core::model::{Token, TokenStatus, TokenType};
 use portcullis_core::secret;
 use portcullis_core::store::StoreError;
-use portcullis_jose::{JoseError, SigningAlg};
+use portcullis_jose::{JoseError, Keyring, SigningAlg, VerifiedHeader};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -39,7 +39,7 @@ pub async fn find_access_token(state: &AppState, presented: &str) -> Result<Acti
     }
     let (token, claims) = match presented.bytes().filter(|byte| *byte == b'.').count() {
         2 | 4 => {
-            let claims = verify_jwt(state, presented)?;
+            let claims = verify_jwt(state, presented).await?;
             let jti = claims
                 .get("jti")
                 .and_then(Value::as_str)
@@ -74,18 +74,9 @@ pub async fn find_refresh_token(state: &AppState, presented: &str) -> Result<Opt
 }
 
 /// Signature (and for a JWE, decryption) with our keys, and the RFC 9068 `typ`; claims are judged by the row.
-fn verify_jwt(state: &AppState, presented: &str) -> Result<Map<String, Value>, ResolveError> {
-    let published = state.published();
-    let keyring = &published.keyring;
-    let decrypted;
-    let jws = if presented.bytes().filter(|byte| *byte == b'.').count() == 4 {
-        decrypted = keyring.decrypt(presented).map_err(jose)?;
-        decrypted.as_str()
-    } else {
-        presented
-    };
-    // Only ES256: ID tokens are RS256, so one presented here fails before its `typ` is even read.
-    let (header, claims) = keyring.verify(jws, &[SigningAlg::Es256]).map_err(jose)?;
+/// A token naming a key this instance has not loaded yet reloads the keys once (rule K2).
+async fn verify_jwt(state: &AppState, presented: &str) -> Result<Map<String, Value>, ResolveError> {
+    let (header, claims) = state.with_keys(|keyring| open_jwt(keyring, presented)).await?.map_err(jose)?;
     // RFC 9068 §4: "Resource servers MUST verify that the typ header value is "at+jwt" or
     // "application/at+jwt" and reject tokens carrying any other value." Media types compare case-insensitively.
     let typ = header.typ.as_deref().unwrap_or_default();
@@ -96,6 +87,19 @@ fn verify_jwt(state: &AppState, presented: &str) -> Result<Map<String, Value>, R
         )));
     }
     Ok(claims)
+}
+
+/// Decrypts a JWE (five parts) and verifies the JWS inside, or verifies a JWS (three parts).
+fn open_jwt(keyring: &Keyring, presented: &str) -> Result<(VerifiedHeader, Map<String, Value>), JoseError> {
+    let decrypted;
+    let jws = if presented.bytes().filter(|byte| *byte == b'.').count() == 4 {
+        decrypted = keyring.decrypt(presented)?;
+        decrypted.as_str()
+    } else {
+        presented
+    };
+    // Only ES256: ID tokens are RS256, so one presented here fails before its `typ` is even read.
+    keyring.verify(jws, &[SigningAlg::Es256])
 }
 
 /// The claims recorded with a reference token, which it was issued to stand for.

@@ -4,7 +4,7 @@ use portcullis_core::store::{KeyStore, StoreResult};
 use time::OffsetDateTime;
 
 use super::SqlStore;
-use crate::backend::{Backend, Statement};
+use crate::backend::{Backend, Lock, Statement};
 use crate::rows::{KeyRow, convert_all, key_columns, to_db_time, to_db_time_opt};
 
 #[async_trait]
@@ -25,6 +25,36 @@ impl<B: Backend> KeyStore for SqlStore<B> {
             .await
             .map_err(|error| error.into_store(|_| format!("key '{}'", key.kid), || "the key".to_owned()))?;
         Ok(())
+    }
+
+    async fn add_missing_keys(&self, candidates: Vec<StoredKey>) -> StoreResult<Vec<StoredKey>> {
+        // Each insert is guarded by the absence of an active key of its algorithm, and the lock makes the
+        // guard hold: the transactions of instances starting together run one after the other, and each sees
+        // the keys the previous ones committed (rule K1).
+        let statements = candidates
+            .iter()
+            .map(|key| {
+                Statement::new(concat!(
+                    "INSERT INTO keys (",
+                    key_columns!(),
+                    ") SELECT $1, $2, $3, $4, $5, $6, $7, $8",
+                    " WHERE NOT EXISTS (SELECT 1 FROM keys WHERE alg = $3 AND retired_at IS NULL)"
+                ))
+                .bind(key.kid.as_str())
+                .bind(key.key_use.as_str())
+                .bind(key.alg.as_str())
+                .bind(key.private_jwk.as_str())
+                .bind(key.public_jwk.as_str())
+                .bind(to_db_time(key.created_at))
+                .bind(to_db_time(key.not_before))
+                .bind(to_db_time_opt(key.retired_at))
+            })
+            .collect();
+        self.backend()
+            .execute_under_lock(Lock::KeyGeneration, statements)
+            .await
+            .map_err(|error| error.into_store(|_| "a candidate key's kid".to_owned(), || "the key".to_owned()))?;
+        self.list_active_keys().await
     }
 
     async fn list_active_keys(&self) -> StoreResult<Vec<StoredKey>> {

@@ -25,6 +25,28 @@ pub async fn migrating_again_changes_nothing(database: &TestDatabase) {
     assert_eq!(database.store().list_clients().await.unwrap().len(), 1);
 }
 
+/// Rule H3: a write that waits for another connection's lock longer than `statement_timeout` (PostgreSQL's
+/// `statement_timeout`, SQLite's busy timeout) fails as `Unavailable` soon after, and writes nothing; reads go
+/// on meanwhile.
+pub async fn a_write_blocked_beyond_the_statement_timeout_is_unavailable(database: &TestDatabase) {
+    let options = DatabaseOptions { statement_timeout: Duration::from_millis(200), ..DatabaseOptions::default() };
+    let opened = Database::open_with(database.url(), &options).await.unwrap();
+    let store = opened.store();
+    store.create_client(client("web"), T0).await.unwrap();
+    let lock = database.hold_write_lock().await;
+    let started = Instant::now();
+    match store.create_client(client("blocked"), T0).await {
+        Err(StoreError::Unavailable(_)) => {}
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_millis(900), "took {:?}", started.elapsed());
+    assert!(store.find_client("web").await.unwrap().is_some(), "reads go on");
+    lock.release().await;
+    assert_eq!(store.find_client("blocked").await.unwrap(), None);
+    store.create_client(client("blocked"), T0).await.unwrap();
+    opened.close().await;
+}
+
 /// What is expected of any database that cannot be reached: `Unavailable`, in well under the acquire
 /// timeout, naming the database and never its password.
 #[track_caller]

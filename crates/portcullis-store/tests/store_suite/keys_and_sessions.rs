@@ -22,6 +22,57 @@ pub async fn active_keys_are_listed_oldest_first_until_retired(database: &TestDa
     assert_eq!(store.list_active_keys().await.unwrap(), vec![newer]);
 }
 
+fn candidate(kid: &str, alg: &str) -> StoredKey {
+    let key_use = if alg == "RSA-OAEP" { KeyUse::Encryption } else { KeyUse::Signing };
+    StoredKey { key_use, alg: alg.to_owned(), ..key(kid, T0) }
+}
+
+fn kids(keys: &[StoredKey]) -> Vec<&str> {
+    keys.iter().map(|key| key.kid.as_str()).collect()
+}
+
+/// Rule K1: a candidate is stored only while its algorithm has no active key; a retired one does not count.
+pub async fn missing_keys_are_added_once_per_algorithm(database: &TestDatabase) {
+    let store = database.store();
+    let active = store.add_missing_keys(vec![candidate("rs-1", "RS256"), candidate("es-1", "ES256")]).await.unwrap();
+    assert_eq!(kids(&active), ["es-1", "rs-1"]);
+    let active =
+        store.add_missing_keys(vec![candidate("rs-2", "RS256"), candidate("enc-1", "RSA-OAEP")]).await.unwrap();
+    assert_eq!(kids(&active), ["enc-1", "es-1", "rs-1"]);
+    assert_eq!(store.list_active_keys().await.unwrap(), active);
+    store.retire_key("rs-1", T0).await.unwrap();
+    let active = store.add_missing_keys(vec![candidate("rs-3", "RS256")]).await.unwrap();
+    assert_eq!(kids(&active), ["enc-1", "es-1", "rs-3"]);
+    assert_eq!(store.add_missing_keys(Vec::new()).await.unwrap(), active);
+}
+
+/// Rule K1: instances that each open the database and add their own keys at the same moment end with one
+/// key per algorithm, the same set for all of them.
+pub async fn instances_adding_keys_at_once_end_with_one_key_per_algorithm(database: &TestDatabase) {
+    let mut instances = tokio::task::JoinSet::new();
+    for instance in 0..6 {
+        let url = database.url().to_owned();
+        instances.spawn(async move {
+            let opened = portcullis_store::Database::open(&url).await.unwrap();
+            let candidates = ["RS256", "ES256", "RSA-OAEP"]
+                .into_iter()
+                .map(|alg| candidate(&format!("{alg}-of-instance-{instance}"), alg))
+                .collect();
+            let active = opened.store().add_missing_keys(candidates).await.unwrap();
+            opened.close().await;
+            active
+        });
+    }
+    let everyone: Vec<Vec<StoredKey>> = instances.join_all().await;
+    let stored = database.store().list_active_keys().await.unwrap();
+    let mut algs: Vec<&str> = stored.iter().map(|key| key.alg.as_str()).collect();
+    algs.sort_unstable();
+    assert_eq!(algs, ["ES256", "RS256", "RSA-OAEP"], "{:?}", kids(&stored));
+    for active in everyone {
+        assert_eq!(active, stored);
+    }
+}
+
 pub async fn duplicate_kid_is_a_conflict(database: &TestDatabase) {
     let store = database.store();
     store.insert_key(key("kid-1", T0)).await.unwrap();

@@ -104,10 +104,13 @@ on_both_databases! {
     devices::expired_device_codes_are_pruned_with_their_user_codes,
     keys_and_sessions::active_keys_are_listed_oldest_first_until_retired,
     keys_and_sessions::duplicate_kid_is_a_conflict,
+    keys_and_sessions::missing_keys_are_added_once_per_algorithm,
+    keys_and_sessions::instances_adding_keys_at_once_end_with_one_key_per_algorithm,
     keys_and_sessions::session_is_found_until_it_expires,
     keys_and_sessions::sessions_are_deleted_one_or_all_of_a_user,
     keys_and_sessions::session_for_an_unknown_user_is_not_found,
     keys_and_sessions::ping_answers,
     database::data_survives_reopening_the_database,
     database::migrating_again_changes_nothing,
+    database::a_write_blocked_beyond_the_statement_timeout_is_unavailable,
 }
