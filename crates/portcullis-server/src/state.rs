@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use portcullis_core::Clock;
 use portcullis_core::model::Scope;
+use portcullis_core::protocol::device::UserCodeKey;
 use portcullis_core::store::Store;
 use portcullis_jose::{Keyring, MasterKey};
 
@@ -39,6 +40,8 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub master_key: Option<MasterKey>,
+    /// What user codes are digested under; fixed for the life of the process ([`keys::user_code_key`]).
+    pub user_code_key: UserCodeKey,
     published: ArcSwap<Published>,
 }
 
@@ -59,8 +62,10 @@ impl AppState {
         master_key: Option<MasterKey>,
     ) -> Result<Self, KeyError> {
         keys::ensure_keys(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
+        let user_code_key = keys::user_code_key(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
         let published = build(&settings, store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
-        Ok(Self(Arc::new(Inner { settings, store, clock, master_key, published: ArcSwap::from_pointee(published) })))
+        let published = ArcSwap::from_pointee(published);
+        Ok(Self(Arc::new(Inner { settings, store, clock, master_key, user_code_key, published })))
     }
 
     pub fn published(&self) -> arc_swap::Guard<Arc<Published>> {
