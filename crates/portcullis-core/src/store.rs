@@ -234,6 +234,10 @@ pub trait KeyStore: Send + Sync {
     /// Keys not retired, oldest first.
     async fn list_active_keys(&self) -> StoreResult<Vec<StoredKey>>;
     async fn retire_key(&self, kid: &str, at: OffsetDateTime) -> StoreResult<bool>;
+    /// The server secret called `name`: the value already stored, or else `candidate`, stored now. Of callers
+    /// racing on an empty database, the first write wins and every caller gets that value, so instances that
+    /// start together share one secret.
+    async fn keep_secret(&self, name: &str, candidate: &str, now: OffsetDateTime) -> StoreResult<String>;
 }
 
 #[async_trait]

@@ -4,6 +4,7 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use josekit::jwe::alg::direct::{DirectJweDecrypter, DirectJweEncrypter};
 use josekit::jwe::{Dir, JweHeader};
 use sha2::{Digest, Sha256};
@@ -14,11 +15,14 @@ use crate::error::{JoseError, clip};
 const MASTER_KEY_LEN: usize = 32;
 const SEAL_ENC: &str = "A256GCM";
 
-/// A 256-bit key that seals private keys before they are stored. Its `Debug` shows only its id.
+/// A 256-bit key that seals private keys before they are stored, and from which other server secrets are
+/// derived ([`MasterKey::derive`]). Its `Debug` shows only its id.
 pub struct MasterKey {
     id: String,
     encrypter: DirectJweEncrypter,
     decrypter: DirectJweDecrypter,
+    /// Kept for [`MasterKey::derive`] only; never leaves this type.
+    bytes: [u8; MASTER_KEY_LEN],
 }
 
 impl MasterKey {
@@ -50,6 +54,9 @@ impl MasterKey {
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, JoseError> {
+        let key: [u8; MASTER_KEY_LEN] = bytes.try_into().map_err(|_| {
+            JoseError::InvalidMasterKey(format!("it must be {MASTER_KEY_LEN} bytes, not {}", bytes.len()))
+        })?;
         // The id lets unseal tell "another master key" apart from "corrupted"; a hash of a random 256-bit key
         // reveals nothing about it.
         let id = URL_SAFE_NO_PAD.encode(&Sha256::digest(bytes)[..8]);
@@ -58,7 +65,22 @@ impl MasterKey {
         encrypter.set_key_id(id.as_str());
         let mut decrypter = Dir.decrypter_from_bytes(bytes).map_err(crypto)?;
         decrypter.set_key_id(id.as_str());
-        Ok(Self { id, encrypter, decrypter })
+        Ok(Self { id, encrypter, decrypter, bytes: key })
+    }
+
+    /// A 256-bit key for another purpose, named by `label`, derived from this one: HKDF-SHA-256's expand step
+    /// (RFC 5869 §2.3) with the master key as the pseudorandom key and `label` as `info`, for one 32-byte block,
+    /// which is `HMAC-SHA-256(master key, label || 0x01)`. The extract step is skipped as RFC 5869 §3.3 allows:
+    /// the master key is already 32 uniformly random bytes. Distinct labels give independent keys, none of which
+    /// tells anything about the master key or the other labels' keys.
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        // RFC 2104 §2: HMAC takes keys of any length, so `new_from_slice` cannot fail here.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.bytes) else {
+            unreachable!("HMAC accepts a key of any length")
+        };
+        mac.update(label);
+        mac.update(&[1]);
+        mac.finalize().into_bytes().into()
     }
 
     /// A short public identifier of this key, written in the `kid` of everything it seals.
@@ -184,6 +206,31 @@ mod tests {
                 other => panic!("{input:?}: {other:?}"),
             }
         }
+    }
+
+    /// RFC 5869 Appendix A.1 (test case 1): with its PRK as the master key and its `info` as the label, the
+    /// derived key is the first 32 bytes of its OKM.
+    #[test]
+    fn rfc5869_derive_is_hkdf_sha256_expand() {
+        let prk = [
+            0x07, 0x77, 0x09, 0x36, 0x2c, 0x2e, 0x32, 0xdf, 0x0d, 0xdc, 0x3f, 0x0d, 0xc4, 0x7b, 0xba, 0x63, 0x90, 0xb6,
+            0xc7, 0x3b, 0xb5, 0x0f, 0x9c, 0x31, 0x22, 0xec, 0x84, 0x4a, 0xd7, 0xc2, 0xb3, 0xe5,
+        ];
+        let info = [0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9];
+        let okm = [
+            0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a, 0x90, 0x43, 0x4f, 0x64, 0xd0, 0x36, 0x2f, 0x2a, 0x2d, 0x2d,
+            0x0a, 0x90, 0xcf, 0x1a, 0x5a, 0x4c, 0x5d, 0xb0, 0x2d, 0x56, 0xec, 0xc4, 0xc5, 0xbf,
+        ];
+        assert_eq!(MasterKey::from_bytes(&prk).unwrap().derive(&info), okm);
+    }
+
+    #[test]
+    fn derived_keys_depend_on_the_label_and_the_master_key() {
+        let master = master();
+        let key = master.derive(b"one purpose");
+        assert_eq!(master.derive(b"one purpose"), key, "the same on every instance");
+        assert_ne!(master.derive(b"another purpose"), key);
+        assert_ne!(self::master().derive(b"one purpose"), key);
     }
 
     #[test]

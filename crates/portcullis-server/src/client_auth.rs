@@ -1,7 +1,9 @@
-//! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3):
-//! `client_secret_basic`, `client_secret_post`, and `none` for public clients.
+//! Client authentication at the token, introspection, revocation and device authorization endpoints (RFC 6749
+//! §2.3): `client_secret_basic`, `client_secret_post`, and `none` for public clients. One method per request:
+//! two `Authorization` headers, or Basic together with a `client_secret` in the body, are `invalid_request`
+//! (checklist H1).
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use portcullis_core::OAuthError;
@@ -34,7 +36,7 @@ struct Presented {
 fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError> {
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
+    if let Some(value) = single_authorization(headers)? {
         let basic = value
             .to_str()
             .ok()
@@ -76,6 +78,21 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError
         secret: body_secret.map(str::to_string),
         method: if body_secret.is_some() { Method::Post } else { Method::None },
     })
+}
+
+/// The `Authorization` header, if there is exactly one. RFC 6749 §2.3: "The client MUST NOT use more than one
+/// authentication method in each request"; with two headers, serving either one would mean guessing which the
+/// client meant (checklist H1).
+fn single_authorization(headers: &HeaderMap) -> Result<Option<&HeaderValue>, ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::json(OAuthError::invalid_request(
+            "the request has more than one Authorization header; authenticate the client once, with a single \
+             `Authorization: Basic` header or with client_id and client_secret in the body",
+        )));
+    }
+    Ok(first)
 }
 
 fn invalid_basic(description: &str) -> ApiError {

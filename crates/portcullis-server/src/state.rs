@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use portcullis_core::Clock;
 use portcullis_core::model::Scope;
+use portcullis_core::protocol::device::UserCodeKey;
 use portcullis_core::store::{Store, StoreError};
 use portcullis_jose::{JoseError, Keyring, MasterKey};
 
@@ -41,6 +42,8 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub master_key: Option<MasterKey>,
+    /// What user codes are digested under; fixed for the life of the process ([`keys::user_code_key`]).
+    pub user_code_key: UserCodeKey,
     published: ArcSwap<Published>,
     /// When the last reload of the keys for an unknown `kid` began. Locked while one runs, so that concurrent
     /// callers wait for it and share it.
@@ -69,12 +72,14 @@ impl AppState {
         master_key: Option<MasterKey>,
     ) -> Result<Self, KeyError> {
         keys::ensure_keys(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
+        let user_code_key = keys::user_code_key(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
         let published = build(&settings, store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
         Ok(Self(Arc::new(Inner {
             settings,
             store,
             clock,
             master_key,
+            user_code_key,
             published: ArcSwap::from_pointee(published),
             key_reload: tokio::sync::Mutex::new(None),
         })))

@@ -16,9 +16,14 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Rejection> {
             "the request has no access token; send it as \"Authorization: Bearer <token>\" (RFC 6750 §2.1)".into(),
         ));
     };
-    // RFC 6750 §3.1 invalid_request: the request "repeats the same parameter".
+    // RFC 6750 §3.1 invalid_request: the request "repeats the same parameter" or "uses more than one method for
+    // including an access token" (checklist H1). Using either header would be guessing which one the client meant.
     if values.next().is_some() {
-        return Err(Rejection::InvalidRequest("the request has more than one Authorization header".into()));
+        return Err(Rejection::InvalidRequest(
+            "the request has more than one Authorization header; send the access token once, in a single \
+             \"Authorization: Bearer <token>\" header"
+                .into(),
+        ));
     }
     let value = value
         .to_str()
@@ -111,7 +116,14 @@ mod tests {
 
     #[test]
     fn rfc6750_3_1_two_authorization_headers_are_invalid_request() {
-        assert!(matches!(bearer_token(&headers(&["Bearer a", "Bearer b"])), Err(Rejection::InvalidRequest(_))));
+        for pair in [["Bearer a", "Bearer b"], ["Bearer a", "Bearer a"], ["Basic YTpi", "Bearer a"], ["Bearer a", ""]] {
+            let refused = bearer_token(&headers(&pair)).unwrap_err();
+            assert!(
+                matches!(&refused, Rejection::InvalidRequest(text) if text.contains("more than one Authorization")),
+                "{pair:?}: {refused:?}"
+            );
+            assert_eq!(refused.status(), axum::http::StatusCode::BAD_REQUEST);
+        }
     }
 
     #[test]

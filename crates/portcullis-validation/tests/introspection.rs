@@ -208,3 +208,27 @@ async fn the_provider_being_down_is_503_through_the_layer() {
     assert_eq!(challenge, None);
     assert_eq!(body["error"], "temporarily_unavailable");
 }
+
+/// Checklist H1, RFC 6750 §3.1 invalid_request (400): two `Authorization` headers are refused before any token
+/// is looked at, even when both carry the same good token, and the provider is never asked.
+#[tokio::test]
+async fn checklist_h1_rfc6750_3_1_two_authorization_headers_are_400_through_the_layer() {
+    let (provider, _, validator) = setup(|builder| builder).await;
+    provider.answer("good", active(&provider, json!({})));
+    let app = app(&validator, Policy::new());
+    for pair in [["Bearer good", "Bearer good"], ["Bearer good", "Basic YTpi"], ["Basic YTpi", "Bearer good"]] {
+        let mut request = Request::get("/records");
+        for value in pair {
+            // `header` appends: two calls make two header lines.
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{pair:?}");
+        let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_owned();
+        assert!(challenge.starts_with("Bearer error=\"invalid_request\""), "{challenge}");
+        assert!(challenge.contains("more than one Authorization header"), "{challenge}");
+    }
+    assert_eq!(provider.calls().2, 0, "the provider was asked about a refused request");
+    let (status, _, body) = call(app, Some("Bearer good")).await;
+    assert_eq!((status, body), (StatusCode::OK, Value::String("alice".into())));
+}

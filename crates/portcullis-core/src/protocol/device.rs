@@ -5,14 +5,24 @@
 //! `device_code`, `inactive` until the user decides, found by the digest of the 256-bit value the device polls
 //! with) and the user code (type `user_code`, found by the digest of the normalized code the user types, its
 //! payload naming the device code's row). Nothing here touches storage or reads the clock.
+//!
+//! The device code is 256 random bits and stored as a plain SHA-256 digest, like every other high-entropy
+//! secret ([`crate::secret`]). A user code has only about 34.6 bits: from a plain digest, anyone holding a copy of
+//! the token rows would find every live code by trying all 20^8 of them, in minutes. So a user code is stored as
+//! an HMAC-SHA-256 under a [`UserCodeKey`] that is not kept in the token rows; where that key comes from is the
+//! server's choice, passed in here.
 
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
 use crate::protocol::scope::ScopeSet;
-use crate::secret;
 
 /// RFC 8628 §6.1: "Further removing vowels to avoid randomly creating words results in the base 20 character
 /// set BCDFGHJKLMNPQRSTVWXZ." Upper case letters only: typed on a phone without modifier keys, and without the
@@ -73,9 +83,60 @@ impl UserCode {
         &self.0
     }
 
-    /// The SHA-256 digest of the normalized code: what the user code's row is found by.
-    pub fn digest(&self) -> String {
-        secret::digest(&self.0)
+    /// The HMAC-SHA-256 of the normalized code under `key`, base64url-encoded: what the user code's row is found
+    /// by, and what the device code's payload remembers. Without the key, a stored digest tells nothing about
+    /// the code (see the module documentation).
+    pub fn digest(&self, key: &UserCodeKey) -> String {
+        // RFC 2104 §2: HMAC takes keys of any length, so `new_from_slice` cannot fail here.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key.0) else {
+            unreachable!("HMAC accepts a key of any length")
+        };
+        mac.update(self.0.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `expected` is this code's [`UserCode::digest`] under `key`, compared in constant time.
+    pub fn matches_digest(&self, key: &UserCodeKey, expected: &str) -> bool {
+        self.digest(key).as_bytes().ct_eq(expected.as_bytes()).into()
+    }
+}
+
+/// The secret key of [`UserCode::digest`]: 256 bits, the same on every instance of a provider (a code issued
+/// by one instance is entered on another). Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserCodeKey([u8; UserCodeKey::BYTES]);
+
+impl UserCodeKey {
+    /// 256 bits: the output size of SHA-256, so the key is as strong as the HMAC built on it.
+    pub const BYTES: usize = 32;
+
+    pub const fn new(bytes: [u8; Self::BYTES]) -> Self {
+        Self(bytes)
+    }
+
+    /// A new random key.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; Self::BYTES];
+        getrandom::fill(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// The key as base64url, the form in which it is stored.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Reads what [`UserCodeKey::encode`] wrote; `None` unless it is exactly 32 bytes of base64url.
+    pub fn decode(encoded: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(encoded.trim()).ok()?;
+        bytes.try_into().ok().map(Self)
+    }
+}
+
+/// The key lets whoever holds it, with a copy of the token rows, recover live user codes: never printed.
+impl fmt::Debug for UserCodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UserCodeKey([redacted])")
     }
 }
 
@@ -101,7 +162,8 @@ pub struct DeviceCodePayload {
     pub scope: ScopeSet,
     /// Seconds the device must wait between polls; grows by [`SLOW_DOWN_STEP`] at every `slow_down`.
     pub interval: u64,
-    /// The digest of the user code issued with it (the user code's row holds the same digest).
+    /// The keyed digest ([`UserCode::digest`]) of the user code issued with it (the user code's row holds the
+    /// same digest).
     pub user_code_digest: String,
     /// When the device last polled while the request was pending.
     #[serde(default, with = "time::serde::timestamp::option")]
@@ -124,12 +186,12 @@ pub enum PollOutcome {
 }
 
 impl DeviceCodePayload {
-    /// A new device code's payload.
-    pub fn new(scope: ScopeSet, user_code: &UserCode) -> Self {
+    /// A new device code's payload, for `user_code` digested under `key`.
+    pub fn new(scope: ScopeSet, user_code: &UserCode, key: &UserCodeKey) -> Self {
         Self {
             scope,
             interval: DEFAULT_INTERVAL,
-            user_code_digest: user_code.digest(),
+            user_code_digest: user_code.digest(key),
             last_polled_at: None,
             auth_time: None,
         }
@@ -197,7 +259,41 @@ mod tests {
                 "{typed}"
             );
         }
-        assert_eq!(UserCode::parse("WDJB-MJHT").unwrap().digest(), secret::digest("WDJBMJHT"));
+        let key = UserCodeKey::new([7; UserCodeKey::BYTES]);
+        let digest = UserCode::parse("WDJBMJHT").unwrap().digest(&key);
+        for typed in ["WDJB-MJHT", "wdjb mjht"] {
+            assert_eq!(UserCode::parse(typed).unwrap().digest(&key), digest, "{typed}");
+        }
+    }
+
+    /// What a leaked copy of the token rows shows of a user code: not its plain SHA-256 (which a search of the
+    /// 20^8 codes reverses in minutes), but an HMAC that changes with the key and that only the right code under
+    /// the right key matches.
+    #[test]
+    fn rfc8628_5_1_user_codes_are_digested_under_a_key() {
+        let code = UserCode::parse("WDJBMJHT").unwrap();
+        let key = UserCodeKey::new([7; UserCodeKey::BYTES]);
+        let digest = code.digest(&key);
+        assert_ne!(digest, crate::secret::digest("WDJBMJHT"), "a plain SHA-256");
+        assert_eq!(digest.len(), 43, "256 bits, base64url");
+        assert_ne!(code.digest(&UserCodeKey::new([8; UserCodeKey::BYTES])), digest, "another key");
+        assert!(code.matches_digest(&key, &digest));
+        assert!(!UserCode::parse("WDJBMJHV").unwrap().matches_digest(&key, &digest));
+        assert!(!code.matches_digest(&UserCodeKey::new([8; UserCodeKey::BYTES]), &digest));
+        // Exactly HMAC-SHA-256 (RFC 2104) of the normalized code, base64url-encoded.
+        let mut mac = Hmac::<Sha256>::new_from_slice(&[7; UserCodeKey::BYTES]).unwrap();
+        mac.update(b"WDJBMJHT");
+        assert_eq!(digest, URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+    }
+
+    #[test]
+    fn user_code_keys_round_trip_and_never_show() {
+        let key = UserCodeKey::generate().unwrap();
+        assert_ne!(key, UserCodeKey::generate().unwrap());
+        assert_eq!(UserCodeKey::decode(&key.encode()), Some(key.clone()));
+        assert_eq!(UserCodeKey::decode("too-short"), None);
+        assert_eq!(UserCodeKey::decode(&URL_SAFE_NO_PAD.encode([1u8; 31])), None);
+        assert_eq!(format!("{key:?}"), "UserCodeKey([redacted])");
     }
 
     #[test]
@@ -208,7 +304,8 @@ mod tests {
     }
 
     fn payload() -> DeviceCodePayload {
-        DeviceCodePayload::new(ScopeSet::parse("openid").unwrap(), &UserCode::parse("WDJBMJHT").unwrap())
+        let key = UserCodeKey::new([7; UserCodeKey::BYTES]);
+        DeviceCodePayload::new(ScopeSet::parse("openid").unwrap(), &UserCode::parse("WDJBMJHT").unwrap(), &key)
     }
 
     #[test]

@@ -15,7 +15,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::model::{Client, GrantType, NewToken, TokenStatus, TokenType};
-use portcullis_core::protocol::device::UserCode;
+use portcullis_core::protocol::device::{UserCode, UserCodeKey};
 use portcullis_core::protocol::params::Params;
 use portcullis_core::protocol::payload::{DeviceCodePayload, Payload, PayloadError, UserCodePayload};
 use portcullis_core::protocol::scope::ScopeSet;
@@ -112,7 +112,8 @@ async fn authorize_device(
         // considerations on the length, a very high entropy code SHOULD be used": 256 random bits.
         let device_code = secret::generate().map_err(no_randomness)?;
         let user_code = UserCode::generate().map_err(no_randomness)?;
-        let (device_row, user_row) = rows(client, &device_code, &user_code, &scopes, now, expires_at)?;
+        let (device_row, user_row) =
+            rows(client, &device_code, (&user_code, &state.user_code_key), &scopes, now, expires_at)?;
         match state.store.create_device_codes(device_row, user_row).await {
             Ok(()) => return Ok(response(state, device_code, &user_code, lifetime)),
             Err(StoreError::Conflict(what)) => {
@@ -148,13 +149,13 @@ fn requested_scopes(state: &AppState, client: &Client, params: &Params) -> Resul
 fn rows(
     client: &Client,
     device_code: &str,
-    user_code: &UserCode,
+    (user_code, key): (&UserCode, &UserCodeKey),
     scopes: &ScopeSet,
     now: OffsetDateTime,
     expires_at: OffsetDateTime,
 ) -> Result<(NewToken, NewToken), OAuthError> {
     let device_id = secret::new_id();
-    let device_payload = DeviceCodePayload::new(scopes.clone(), user_code);
+    let device_payload = DeviceCodePayload::new(scopes.clone(), user_code, key);
     let user_payload = UserCodePayload { device_code_id: device_id.clone() };
     let unwritable = |error: PayloadError| {
         OAuthError::server_error("the provider could not record the device authorization")
@@ -176,7 +177,8 @@ fn rows(
     let user = NewToken {
         id: secret::new_id(),
         token_type: TokenType::UserCode,
-        reference_digest: Some(user_code.digest()),
+        // Keyed (HMAC), unlike the device code's plain SHA-256: a user code has too few bits for a plain digest.
+        reference_digest: Some(user_code.digest(key)),
         status: TokenStatus::Valid,
         payload: Some(user_payload.write().map_err(unwritable)?),
         ..device.clone()

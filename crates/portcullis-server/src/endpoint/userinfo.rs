@@ -22,9 +22,19 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     userinfo(&state, &headers, Some(&body)).await
 }
 
-/// RFC 6750 §2.1 (header) and §2.2 (form body); "Clients MUST NOT use more than one method".
+/// RFC 6750 §2.1 (header) and §2.2 (form body); "Clients MUST NOT use more than one method to transmit the
+/// token in each request": the token in the header and in the body, or two `Authorization` headers, are
+/// `invalid_request` (§3.1: the request "uses more than one method for including an access token"; checklist H1).
 fn bearer(headers: &HeaderMap, body: Option<&[u8]>) -> Result<Option<String>, OAuthError> {
-    let from_header = match headers.get(header::AUTHORIZATION) {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_request(
+            "the request has more than one Authorization header; send the access token once, in a single \
+             `Authorization: Bearer` header",
+        ));
+    }
+    let from_header = match first {
         Some(value) => {
             let value = value.to_str().unwrap_or_default();
             let token = value

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use portcullis_core::model::StoredKey;
-use portcullis_core::store::{KeyStore, StoreResult};
+use portcullis_core::store::{KeyStore, StoreError, StoreResult};
 use time::OffsetDateTime;
 
 use super::SqlStore;
@@ -72,4 +72,25 @@ impl<B: Backend> KeyStore for SqlStore<B> {
             .bind(to_db_time(at));
         Ok(self.backend().execute(statement).await? > 0)
     }
+
+    async fn keep_secret(&self, name: &str, candidate: &str, now: OffsetDateTime) -> StoreResult<String> {
+        // Two statements, not one transaction: the insert is atomic on its own, and whichever caller's insert
+        // came first, the select reads the row it left. Runs once per instance start.
+        let insert = Statement::new(
+            "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(candidate)
+        .bind(to_db_time(now));
+        self.backend().execute(insert).await?;
+        let select = Statement::new("SELECT value FROM server_secrets WHERE name = $1").bind(name);
+        let row = self.backend().fetch_optional::<SecretRow>(select).await?;
+        row.map(|row| row.value)
+            .ok_or_else(|| StoreError::Other(format!("the server secret '{name}' vanished right after it was written")))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SecretRow {
+    value: String,
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use portcullis_core::model::{AuthorizationKind, AuthorizationStatus, NewToken, TokenStatus, TokenType};
-use portcullis_core::protocol::device::{DeviceCodePayload, PollOutcome, UserCode, UserCodePayload};
+use portcullis_core::protocol::device::{DeviceCodePayload, PollOutcome, UserCode, UserCodeKey, UserCodePayload};
 use portcullis_core::secret;
 use portcullis_core::store::{DeviceApproval, DeviceConsent, PruneReport, Store};
 use portcullis_store::test_support::TestDatabase;
@@ -15,10 +15,16 @@ fn code(typed: &str) -> UserCode {
     UserCode::parse(typed).unwrap()
 }
 
+/// The key user codes are digested under: the store only keeps and compares the digests.
+const KEY: UserCodeKey = UserCodeKey::new([7; UserCodeKey::BYTES]);
+
 /// The two rows of a device authorization for client `web`: `<id>` (device code) and `<id>-user` (user code).
 fn device_codes(id: &str, user_code: &UserCode) -> (NewToken, NewToken) {
-    let payload =
-        DeviceCodePayload::new(portcullis_core::protocol::scope::ScopeSet::parse("openid profile").unwrap(), user_code);
+    let payload = DeviceCodePayload::new(
+        portcullis_core::protocol::scope::ScopeSet::parse("openid profile").unwrap(),
+        user_code,
+        &KEY,
+    );
     let device = NewToken {
         id: id.to_owned(),
         token_type: TokenType::DeviceCode,
@@ -35,7 +41,7 @@ fn device_codes(id: &str, user_code: &UserCode) -> (NewToken, NewToken) {
     let user = NewToken {
         id: format!("{id}-user"),
         token_type: TokenType::UserCode,
-        reference_digest: Some(user_code.digest()),
+        reference_digest: Some(user_code.digest(&KEY)),
         status: TokenStatus::Valid,
         payload: Some(serde_json::to_string(&UserCodePayload { device_code_id: id.to_owned() }).unwrap()),
         ..device.clone()
@@ -73,7 +79,7 @@ pub async fn device_codes_are_recorded_together_and_found_by_their_digests(datab
         (device.id.as_str(), device.token_type, device.status),
         ("device", TokenType::DeviceCode, TokenStatus::Inactive)
     );
-    let user = store.find_token_by_digest(&code("wdjbmjht").digest()).await.unwrap().unwrap();
+    let user = store.find_token_by_digest(&code("wdjbmjht").digest(&KEY)).await.unwrap().unwrap();
     assert_eq!(
         (user.id.as_str(), user.token_type, user.status),
         ("device-user", TokenType::UserCode, TokenStatus::Valid)

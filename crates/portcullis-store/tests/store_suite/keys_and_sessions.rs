@@ -121,3 +121,33 @@ pub async fn session_for_an_unknown_user_is_not_found(database: &TestDatabase) {
 pub async fn ping_answers(database: &TestDatabase) {
     database.store().ping().await.unwrap();
 }
+
+pub async fn a_server_secret_is_written_once_and_then_only_read(database: &TestDatabase) {
+    let store = database.store();
+    assert_eq!(store.keep_secret("user_code_key", "first", T0).await.unwrap(), "first");
+    assert_eq!(store.keep_secret("user_code_key", "second", T0 + Duration::days(1)).await.unwrap(), "first");
+    assert_eq!(store.keep_secret("another", "third", T0).await.unwrap(), "third", "one row per name");
+}
+
+/// Instances starting together on an empty database must end up with one secret, not one each.
+pub async fn of_concurrent_first_writes_of_a_secret_one_wins_for_every_caller(database: &TestDatabase) {
+    let store = database.store();
+    let contenders = 20;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(contenders));
+    let tasks: Vec<_> = (0..contenders)
+        .map(|n| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.keep_secret("user_code_key", &format!("candidate-{n}"), T0).await.unwrap()
+            })
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for task in tasks {
+        kept.push(task.await.unwrap());
+    }
+    assert!(kept.iter().all(|value| *value == kept[0]), "{kept:?}");
+    assert_eq!(store.keep_secret("user_code_key", "late", T0).await.unwrap(), kept[0]);
+}

@@ -106,6 +106,8 @@ on_both_databases! {
     keys_and_sessions::duplicate_kid_is_a_conflict,
     keys_and_sessions::missing_keys_are_added_once_per_algorithm,
     keys_and_sessions::instances_adding_keys_at_once_end_with_one_key_per_algorithm,
+    keys_and_sessions::a_server_secret_is_written_once_and_then_only_read,
+    keys_and_sessions::of_concurrent_first_writes_of_a_secret_one_wins_for_every_caller,
     keys_and_sessions::session_is_found_until_it_expires,
     keys_and_sessions::sessions_are_deleted_one_or_all_of_a_user,
     keys_and_sessions::session_for_an_unknown_user_is_not_found,

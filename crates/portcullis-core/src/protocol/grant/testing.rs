@@ -165,8 +165,10 @@ pub fn refresh_facts() -> Presented {
 
 /// A device code of the device client, approved by alice (status `valid`), issued 10 s ago for 10 minutes.
 pub fn device_facts() -> Presented {
-    let user_code = crate::protocol::device::UserCode::parse("WDJBMJHT").unwrap();
-    let mut payload = DeviceCodePayload::new(ScopeSet::parse("openid offline_access").unwrap(), &user_code);
+    use crate::protocol::device::{UserCode, UserCodeKey};
+    let user_code = UserCode::parse("WDJBMJHT").unwrap();
+    let key = UserCodeKey::new([7; UserCodeKey::BYTES]);
+    let mut payload = DeviceCodePayload::new(ScopeSet::parse("openid offline_access").unwrap(), &user_code, &key);
     payload.auth_time = Some(NOW - Duration::seconds(5));
     Presented {
         token: token("device-1", TokenType::DeviceCode, "device", Duration::minutes(10), payload.write().unwrap()),

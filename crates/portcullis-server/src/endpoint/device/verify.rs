@@ -182,7 +182,11 @@ async fn find_request(
     now: OffsetDateTime,
 ) -> Result<Option<PendingRequest>, StoreError> {
     let Some(user_code) = UserCode::parse(typed) else { return Ok(None) };
-    let Some(user_code_row) = state.store.find_token_by_digest(&user_code.digest()).await? else { return Ok(None) };
+    let key = &state.user_code_key;
+    // Rows written before user codes were keyed hold a plain SHA-256 digest and are not found: their codes get
+    // "not valid", and they expire within `tokens.device_code_lifetime` (10 minutes), so no migration rewrites
+    // them.
+    let Some(user_code_row) = state.store.find_token_by_digest(&user_code.digest(key)).await? else { return Ok(None) };
     if user_code_row.token_type != TokenType::UserCode
         || user_code_row.status != TokenStatus::Valid
         || user_code_row.is_expired(now)
@@ -200,7 +204,7 @@ async fn find_request(
     }
     let payload: DeviceCodePayload = read_payload(&device_code_row)?;
     // The two rows must name each other: a user code can only ever answer for its own device code.
-    if !secret::matches_digest(user_code.normalized(), &payload.user_code_digest) {
+    if !user_code.matches_digest(key, &payload.user_code_digest) {
         return Ok(None);
     }
     let Some(client) = state.store.find_client(&device_code_row.client_id).await? else { return Ok(None) };
