@@ -45,8 +45,12 @@ pub fn parse_basic(authorization: &str) -> Result<BasicCredentials, OAuthError> 
     Ok(BasicCredentials { client_id: form_decode(id), client_secret: form_decode(secret) })
 }
 
+/// application/x-www-form-urlencoded decoding of one value: `+` is a space, `%XX` a byte.
 fn form_decode(value: &str) -> String {
-    url::form_urlencoded::parse(format!("v={value}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    // The parser reads a whole body, where a raw `&` ends a value: `s3cret&more` would pass as `s3cret`. An
+    // encoder never leaves `&` raw, so a raw one is kept as the character it is, like `=` already is.
+    let body = format!("v={}", value.replace('&', "%26"));
+    url::form_urlencoded::parse(body.as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -85,6 +89,14 @@ mod tests {
         assert_eq!((credentials.client_id.as_str(), credentials.client_secret.as_str()), ("app", "a:b"));
         let empty = parse_basic(&basic(":")).unwrap();
         assert_eq!((empty.client_id.as_str(), empty.client_secret.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn a_raw_ampersand_is_kept_so_a_longer_secret_is_not_read_as_its_prefix() {
+        // Found by fuzzing: `&` ended the value, so `s3cret&anything` authenticated as `s3cret`.
+        let credentials = parse_basic(&basic("app&x=1:s3cret&anything")).unwrap();
+        assert_eq!(credentials.client_id, "app&x=1");
+        assert_eq!(credentials.client_secret, "s3cret&anything");
     }
 
     #[test]
