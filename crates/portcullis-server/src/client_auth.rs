@@ -4,10 +4,9 @@
 //! (checklist H1).
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use portcullis_core::OAuthError;
 use portcullis_core::model::Client;
+use portcullis_core::protocol::client_credentials::{self, BasicCredentials};
 use portcullis_core::protocol::params::Params;
 use portcullis_core::secret;
 
@@ -37,22 +36,10 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
     if let Some(value) = single_authorization(headers)? {
-        let basic = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-            .ok_or_else(|| invalid_basic("the Authorization header must be `Basic base64(client_id:client_secret)`"))?;
-        let decoded = STANDARD
-            .decode(basic.trim())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| invalid_basic("the Basic credentials are not valid base64 of UTF-8 text"))?;
-        let (id, secret) = decoded
-            .split_once(':')
-            .ok_or_else(|| invalid_basic("the Basic credentials must be client_id:client_secret"))?;
-        // RFC 6749 §2.3.1: both halves are application/x-www-form-urlencoded before base64.
-        let id = form_decode(id);
-        let secret = form_decode(secret);
+        // A value that is not visible ASCII cannot be Basic credentials; as the empty string it gets that refusal.
+        let BasicCredentials { client_id: id, client_secret: secret } =
+            client_credentials::parse_basic(value.to_str().unwrap_or_default())
+                .map_err(|error| ApiError::json(error).with_channel(Channel::JsonBasic))?;
         // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
         if body_secret.is_some() {
             return Err(ApiError::json(OAuthError::invalid_request(
@@ -93,14 +80,6 @@ fn single_authorization(headers: &HeaderMap) -> Result<Option<&HeaderValue>, Api
         )));
     }
     Ok(first)
-}
-
-fn invalid_basic(description: &str) -> ApiError {
-    ApiError::json(OAuthError::invalid_client(description)).with_channel(Channel::JsonBasic)
-}
-
-fn form_decode(value: &str) -> String {
-    url::form_urlencoded::parse(format!("v={value}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 /// Authenticates the client of a request. Every failure is `invalid_client` (401, with a Basic challenge

@@ -30,7 +30,7 @@ const WHAT: &str = "the introspection endpoint";
 
 /// The provider's answer about one token.
 #[derive(Debug, Clone)]
-enum Answer {
+pub(crate) enum Answer {
     Active(Arc<Map<String, Value>>),
     Inactive,
 }
@@ -112,22 +112,15 @@ impl Introspection {
             return Err(unexpected_status(WHAT, endpoint, status, &response));
         }
         let body = read_body(response, WHAT, endpoint).await?;
-        let not_rfc7662 = || Rejection::Unavailable(format!("{WHAT} at {endpoint} did not answer RFC 7662 JSON"));
-        let Ok(Value::Object(members)) = serde_json::from_slice(&body) else { return Err(not_rfc7662()) };
-        // RFC 7662 §2.2: "active REQUIRED. Boolean indicator of whether or not the presented token is currently
-        // active."
-        let answer = match members.get("active").and_then(Value::as_bool) {
-            Some(true) => Answer::Active(Arc::new(members)),
-            Some(false) => Answer::Inactive,
-            None => return Err(not_rfc7662()),
-        };
+        let answer = read_answer(&body)
+            .ok_or_else(|| Rejection::Unavailable(format!("{WHAT} at {endpoint} did not answer RFC 7662 JSON")))?;
         let lifetime = self.lifetime(&answer, clock.now());
         tracing::debug!(active = matches!(answer, Answer::Active(_)), "introspected a token");
         Ok(Entry { answer, lifetime })
     }
 
     /// How long the cache may keep `answer`: the TTL, and for an active token no longer than its `exp`.
-    fn lifetime(&self, answer: &Answer, now: OffsetDateTime) -> std::time::Duration {
+    pub(crate) fn lifetime(&self, answer: &Answer, now: OffsetDateTime) -> std::time::Duration {
         let Answer::Active(members) = answer else { return self.ttl };
         match members.get("exp").and_then(Value::as_i64) {
             Some(exp) => {
@@ -153,8 +146,19 @@ impl Introspection {
     }
 }
 
+/// The body of an introspection answer; `None` when it is not RFC 7662 JSON.
+pub(crate) fn read_answer(body: &[u8]) -> Option<Answer> {
+    let Ok(Value::Object(members)) = serde_json::from_slice(body) else { return None };
+    // RFC 7662 §2.2: "active REQUIRED. Boolean indicator of whether or not the presented token is currently
+    // active."
+    match members.get("active").and_then(Value::as_bool)? {
+        true => Some(Answer::Active(Arc::new(members))),
+        false => Some(Answer::Inactive),
+    }
+}
+
 /// RFC 7662 §2.2 then the claim checks shared with JWTs.
-fn interpret(answer: &Answer, expected: &Expected, now: OffsetDateTime) -> Result<AccessToken, Rejection> {
+pub(crate) fn interpret(answer: &Answer, expected: &Expected, now: OffsetDateTime) -> Result<AccessToken, Rejection> {
     let Answer::Active(members) = answer else {
         return Err(invalid(
             "the provider reports the token as not active: it is expired, revoked, unknown, or not meant for this \

@@ -6,6 +6,8 @@
 //! of `docs/security.md`). Keys come only from the provider's JWKS; an unknown `kid` refetches the JWKS (a key
 //! may have been published since), at most once per refresh interval whatever the number of such tokens.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_core::Clock;
@@ -45,20 +47,8 @@ impl LocalJwt {
         expected: &Expected,
         clock: &dyn Clock,
     ) -> Result<AccessToken, Rejection> {
-        let decrypted;
-        let jws = match token.split('.').count() {
-            3 => token,
-            5 => {
-                decrypted = self.decrypt(token)?;
-                &decrypted
-            }
-            _ => {
-                return Err(invalid(
-                    "the token is not a JWT: a signed JWT has 3 dot-separated parts, an encrypted one 5",
-                ));
-            }
-        };
-        self.check_header(jws)?;
+        let jws = self.signed_part(token)?;
+        let jws = jws.as_ref();
         let fetch = || self.fetch_jwks(provider, clock);
         let jwks = self.jwks.get(clock, provider.retry_after, fetch).await?;
         let verified = match jwks.verify(jws, &self.algorithms) {
@@ -72,6 +62,22 @@ impl LocalJwt {
         };
         let (_header, claims) = verified.map_err(signature_rejection)?;
         check(claims, expected, clock.now(), Source::Jwt)
+    }
+
+    /// The signed JWT of `token`, decrypted first when it is a JWE, with its header checked: every step before a
+    /// key of the provider is needed.
+    pub(crate) fn signed_part<'t>(&self, token: &'t str) -> Result<Cow<'t, str>, Rejection> {
+        let jws = match token.split('.').count() {
+            3 => Cow::Borrowed(token),
+            5 => Cow::Owned(self.decrypt(token)?),
+            _ => {
+                return Err(invalid(
+                    "the token is not a JWT: a signed JWT has 3 dot-separated parts, an encrypted one 5",
+                ));
+            }
+        };
+        self.check_header(&jws)?;
+        Ok(jws)
     }
 
     /// RFC 7516 §5.2 with the configured key; the plaintext must be the signed JWT (RFC 7519 §5.2 nesting).
@@ -156,7 +162,7 @@ impl LocalJwt {
 }
 
 /// A JWS the JWKS does not verify.
-fn signature_rejection(error: JoseError) -> Rejection {
+pub(crate) fn signature_rejection(error: JoseError) -> Rejection {
     match error {
         JoseError::UnknownKey(kid) => {
             invalid(format!("the token is signed with key {kid:?}, which is not in the provider's JWKS"))

@@ -17,6 +17,9 @@
 
 pub mod bearer;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod introspection;
 mod jwt;
 mod layer;

@@ -6,6 +6,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod client_credentials;
 pub mod consent;
 pub mod device;
 pub mod grant;
