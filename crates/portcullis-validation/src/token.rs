@@ -102,7 +102,9 @@ pub(crate) fn check(
     // "The current time MUST be before the time represented by the exp claim." Plus the leeway for clock skew.
     let expires_at = optional_time(&claims, "exp")?;
     match expires_at {
-        Some(exp) if now > exp + expected.leeway => {
+        // Checked: `exp + leeway` past the last instant `time` represents (year 9999) would panic, and such a
+        // token is simply not expired.
+        Some(exp) if exp.checked_add(expected.leeway).is_some_and(|latest| now > latest) => {
             return Err(invalid(format!(
                 "the token expired at {} (it is now {}; leeway {} s)",
                 show(exp),
@@ -273,6 +275,16 @@ mod tests {
         );
         assert!(refusal(json!({"exp": null}), Source::Jwt).contains("no expiry"));
         assert!(check(claims(json!({"exp": null})), &expected(), NOW, Source::Introspection).is_ok());
+    }
+
+    #[test]
+    fn an_expiry_at_the_last_representable_second_is_not_a_panic() {
+        // Found by fuzzing introspection answers: adding the leeway to this `exp` overflowed and panicked.
+        let end_of_time = 253_402_300_799_i64;
+        for source in [Source::Jwt, Source::Introspection] {
+            let token = check(claims(json!({"exp": end_of_time})), &expected(), NOW, source).unwrap();
+            assert_eq!(token.expires_at.unwrap().unix_timestamp(), end_of_time);
+        }
     }
 
     #[test]
