@@ -206,6 +206,8 @@ fn access_token_seeds(tokens: &Tokens) -> Vec<(&'static str, String)> {
         ("introspection_active", answer(json!({}))),
         ("introspection_fractional_exp", answer(json!({"exp": now as f64 + 0.5, "auth_time": now - 60}))),
         ("introspection_refresh_token", answer(json!({"token_type": "refresh_token"}))),
+        // The last second `time` can represent: a boundary for every computation on `exp`.
+        ("introspection_end_of_time", answer(json!({"exp": 253_402_300_799_i64}))),
         ("introspection_inactive", r#"{"active":false}"#.to_owned()),
     ]
 }

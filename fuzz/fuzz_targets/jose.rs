@@ -1,10 +1,11 @@
-//! Compact JWS and JWE from anyone (`Keyring::verify`, `JwksVerifier::verify`, `Keyring::decrypt`,
+//! Compact JWS and JWE as anyone may present them (`Keyring::verify`, `JwksVerifier::verify`, `Keyring::decrypt`,
 //! `Decrypter::decrypt`) against the fixed keyring of `fixtures/keys.json`.
 //!
 //! Besides not panicking: nothing is accepted that the keyring did not mint. A verified JWS must be one of
-//! `fixtures/minted.json` byte for byte (so no second encoding of a signed token passes either); a decrypted
-//! JWE must be one of them but for its encrypted key, which RFC 7516 leaves outside the tag (see
-//! `minted_jwe_like`), and decrypt to the same text.
+//! `fixtures/minted.json` byte for byte, so no second spelling of a signed token's parts passes either. (One
+//! exists that this cannot see: ECDSA's twin signature (r, n − s) of an ES256 token also verifies; a mutator
+//! cannot compute it, and it changes nothing the token says.) A decrypted JWE must be one of them but for its
+//! encrypted key, which RFC 7516 leaves outside the tag (see `minted_jwe_like`), and decrypt to the same text.
 #![no_main]
 
 use std::sync::OnceLock;
