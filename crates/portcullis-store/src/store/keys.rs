@@ -7,19 +7,26 @@ use super::SqlStore;
 use crate::backend::{Backend, Lock, Statement};
 use crate::rows::{KeyRow, convert_all, key_columns, to_db_time, to_db_time_opt};
 
+/// Binds a key's eight columns, in [`key_columns!`] order.
+fn bind_key(statement: Statement, key: &StoredKey) -> Statement {
+    statement
+        .bind(key.kid.as_str())
+        .bind(key.key_use.as_str())
+        .bind(key.alg.as_str())
+        .bind(key.private_jwk.as_str())
+        .bind(key.public_jwk.as_str())
+        .bind(to_db_time(key.created_at))
+        .bind(to_db_time(key.not_before))
+        .bind(to_db_time_opt(key.retired_at))
+}
+
 #[async_trait]
 impl<B: Backend> KeyStore for SqlStore<B> {
     async fn insert_key(&self, key: StoredKey) -> StoreResult<()> {
-        let statement =
-            Statement::new(concat!("INSERT INTO keys (", key_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                .bind(key.kid.as_str())
-                .bind(key.key_use.as_str())
-                .bind(key.alg.as_str())
-                .bind(key.private_jwk.as_str())
-                .bind(key.public_jwk.as_str())
-                .bind(to_db_time(key.created_at))
-                .bind(to_db_time(key.not_before))
-                .bind(to_db_time_opt(key.retired_at));
+        let statement = bind_key(
+            Statement::new(concat!("INSERT INTO keys (", key_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")),
+            &key,
+        );
         self.backend()
             .execute(statement)
             .await
@@ -34,20 +41,13 @@ impl<B: Backend> KeyStore for SqlStore<B> {
         let statements = candidates
             .iter()
             .map(|key| {
-                Statement::new(concat!(
+                let insert = Statement::new(concat!(
                     "INSERT INTO keys (",
                     key_columns!(),
                     ") SELECT $1, $2, $3, $4, $5, $6, $7, $8",
                     " WHERE NOT EXISTS (SELECT 1 FROM keys WHERE alg = $3 AND retired_at IS NULL)"
-                ))
-                .bind(key.kid.as_str())
-                .bind(key.key_use.as_str())
-                .bind(key.alg.as_str())
-                .bind(key.private_jwk.as_str())
-                .bind(key.public_jwk.as_str())
-                .bind(to_db_time(key.created_at))
-                .bind(to_db_time(key.not_before))
-                .bind(to_db_time_opt(key.retired_at))
+                ));
+                bind_key(insert, key)
             })
             .collect();
         self.backend()
