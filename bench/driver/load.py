@@ -6,9 +6,12 @@ import glob
 import json
 import math
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
+
+from servers import POSTGRES_BENCH_DB
 
 LUA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lua")
 
@@ -179,6 +182,18 @@ class CpuMeter:
             found[int(entry)] = (comm, (int(rest[11]) + int(rest[12])) / CpuMeter.TICKS)
         return found
 
+    @staticmethod
+    def _bench_postgres(pid: int) -> bool:
+        """The server's shared processes (checkpointer, WAL writer…) and the backends of the bench's database;
+        not the backends of other databases (tests running on the same server)."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                title = cmdline.read().decode(errors="replace")
+        except OSError:
+            return False
+        backend = re.search(r"\(\d+\)|\[local\]", title)
+        return not backend or POSTGRES_BENCH_DB in title
+
     def begin(self) -> None:
         self.start_wall = time.monotonic()
         self.start_stat = self._stat()
@@ -198,7 +213,7 @@ class CpuMeter:
             delta = cpu - self.start_procs.get(pid, (comm, 0.0))[1]
             if pid in server_pids:
                 server += delta
-            elif comm.startswith("postgres"):
+            elif comm.startswith("postgres") and self._bench_postgres(pid):
                 postgres += delta
         processes = stat[0] + stat[1] + stat[2]
         other = max(0.0, processes - server - postgres - wrk_cpu) + stat[7]

@@ -210,7 +210,7 @@ def summarize(runs: list[dict]) -> dict:
     return {"rate": median("rate"), "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
             "errors": sum(r["errors"] for r in runs), "successes": sum(r["successes"] for r in runs),
             "exhausted_rounds": sum(r["exhausted"] for r in runs), "other_cores": max(r["other_cores"] for r in runs),
-            "server_cores": median("server_cores")}
+            "server_cores": median("server_cores"), "postgres_cores": median("postgres_cores")}
 
 
 def machine() -> dict:

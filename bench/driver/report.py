@@ -65,9 +65,12 @@ def table(rows: list[dict]) -> str:
                          "run |")
             continue
         memory = f"{mib(row['rss_kib'])} / {mib(row['hwm_kib'])}"
+        cpu = f"{row['server_cores']:.2f}"
+        if "postgres" in row["server"]:
+            cpu += f" + {row['postgres_cores']:.2f} PostgreSQL"
         lines.append(f"| {scenario} | {row['server']} | {row['rate']:.0f} | {row['p50_ms']:.2f} | "
                      f"{row['p99_ms']:.2f} | {row['errors']} | {ratio(row, rows)} | {memory} | "
-                     f"{row['server_cores']:.2f} | {notes(row, rows)} |")
+                     f"{cpu} | {notes(row, rows)} |")
     return "\n".join(lines)
 
 
