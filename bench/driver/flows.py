@@ -165,5 +165,5 @@ def sign_in(base: str, authorize_path: str, client_id: str) -> tuple[Http, str, 
     raise FlowError("sign-in: too many steps")
 
 
-def session_cookie_header(http: Http) -> str:
-    return "Cookie: " + "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+def cookie_value(http: Http) -> str:
+    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())

@@ -82,15 +82,16 @@ def measure(base: str, request: Request, load: Load) -> dict:
     }
 
 
-def harvest_codes(base: str, authorize_path: str, query: str, cookie: str, pairs: str, out: str, seconds: int,
+def harvest_codes(base: str, authorize_path: str, query: str, cookies: str, pairs: str, out: str, seconds: int,
                   count: int | None, load: Load) -> int:
-    """Authorization codes from a signed-in session, as fast as the server gives them, until there are about
-    `count` (when given) or for `seconds`: one line "code<TAB>verifier" each in `out`. `query` has {2} (the PKCE
-    challenge) and {i} (the state, by which each answer is matched with its request's verifier)."""
+    """Authorization codes from signed-in sessions (`cookies`, a file of Cookie header values, used in turn), as
+    fast as the server gives them, until there are about `count` (when given) or for `seconds`: one line
+    "code<TAB>verifier" each in `out`. `query` has {2} (the PKCE challenge) and {i} (the state, by which each
+    answer is matched with its request's verifier)."""
     for stale in glob.glob(out + ".*"):
         os.remove(stale)
     env = {"BENCH_POOL": pairs, "BENCH_CYCLE": "1", "BENCH_METHOD": "GET", "BENCH_PATH": f"{authorize_path}?{query}",
-           "BENCH_HEADERS": cookie, "BENCH_CAPTURE": "location", "BENCH_OUT": out}
+           "BENCH_COOKIES": cookies, "BENCH_CAPTURE": "location", "BENCH_OUT": out}
     if count:
         env["BENCH_LIMIT"] = str(math.ceil(count / load.threads))
     wrk(base + "/", "pool.lua", env, load, duration=max(1, seconds))

@@ -41,6 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--scenarios", default=",".join(s.id for s in sc.SCENARIOS))
+    parser.add_argument("--sessions", type=int, default=0,
+                        help="signed-in sessions the codes come from (default: one per connection, at most 64)")
     parser.add_argument("--harvest-factor", type=float, default=1.5,
                         help="pool size over what a round is expected to use (doubled after an exhausted round)")
     return parser.parse_args()
@@ -57,15 +59,25 @@ def measure_argon2(binary: str, seconds: int) -> dict:
     return json.loads(result.stdout)
 
 
-def prepare(server: Server) -> dict:
-    """A signed-in session (alice, consent given), a userinfo token, and one client-credentials token of each
-    format for the introspection scenarios; each checked once, so a broken setup fails before any round."""
+def prepare(server: Server, sessions: int, workdir: str) -> dict:
+    """Signed-in sessions (alice, consent given), a userinfo token, and one client-credentials token of each
+    format for the introspection scenarios; each checked once, so a broken setup fails before any round.
+
+    Codes come from `sessions` sessions in turn, as from many users: node-oidc-provider's memory adapter keeps,
+    for each grant (one per session and client), the list of its tokens and walks it at every token it saves,
+    so with a single session the peer would slow down with every code of the run."""
     if isinstance(server, Nginx):
         return {}
     paths, secrets = server.paths, server.secrets
     client = sc.code_client(server)
     auth = flows.basic(client, secrets[client])
-    http, code, verifier = flows.sign_in(server.base, paths["authorization_endpoint"], client)
+    cookies = os.path.join(workdir, f"cookies-{server.name.replace('/', '-')}")
+    with open(cookies, "w") as out:
+        for _ in range(sessions - 1):
+            out.write(flows.cookie_value(flows.sign_in(server.base, paths["authorization_endpoint"], client)[0]))
+            out.write("\n")
+        http, code, verifier = flows.sign_in(server.base, paths["authorization_endpoint"], client)
+        out.write(flows.cookie_value(http) + "\n")
     tokens = http.form_json(paths["token_endpoint"], {"grant_type": "authorization_code", "code": code,
                                                       "code_verifier": verifier, "redirect_uri": flows.REDIRECT_URI},
                             auth)
@@ -87,7 +99,7 @@ def prepare(server: Server) -> dict:
                                     introspector)
             if answer.get("active") is not True:
                 raise StartError(f"{server.name}: introspection of a {token_format} token: {answer}")
-    return {"cookie": flows.session_cookie_header(http), "userinfo_token": tokens["access_token"],
+    return {"cookies": cookies, "userinfo_token": tokens["access_token"],
             "cc_tokens": cc_tokens}
 
 
@@ -108,7 +120,7 @@ def make_pool(kind: str, server: Server, prepared: dict, workdir: str, load: loa
     else:
         count, seconds = None, math.ceil(load.duration * factor)
     codes = loadmod.harvest_codes(server.base, server.paths["authorization_endpoint"], sc.authorize_query(client),
-                                  prepared["cookie"], pairs, base + "-codes", seconds, count, load)
+                                  prepared["cookies"], pairs, base + "-codes", seconds, count, load)
     if kind == "code":
         return base + "-codes", codes, time.monotonic() - started
     auth = flows.basic(client, server.secrets[client])
@@ -145,8 +157,9 @@ def run(args: argparse.Namespace, servers: list[Server], workdir: str) -> dict:
     nginx.start(documents)
     log(f"    {nginx.name} ready at {nginx.base}, serving {first.name}'s discovery and JWKS bytes")
 
-    log("==> signing in and preparing tokens")
-    prepared = {server.name: prepare(server) for server in servers}
+    sessions = args.sessions or min(args.connections, 64)
+    log(f"==> signing in ({sessions} sessions per provider) and preparing tokens")
+    prepared = {server.name: prepare(server, sessions, workdir) for server in servers}
 
     results = []
     factors: dict[tuple[str, str], float] = {}
@@ -172,9 +185,11 @@ def run(args: argparse.Namespace, servers: list[Server], workdir: str) -> dict:
                     made = {"size": size, "seconds": round(took, 1)}
                 waited = loadmod.settle([pid for s in servers for pid in s.pids()])
                 meter = loadmod.CpuMeter()
+                mark = server.log_mark()
                 meter.begin()
                 outcome = loadmod.measure(server.base, request, load)
-                outcome.update(meter.end(server.pids()), round=number, pool_made=made, settled_s=round(waited, 1))
+                outcome.update(meter.end(server.pids()), round=number, pool_made=made, settled_s=round(waited, 1),
+                               logged_errors=server.logged_refusals(mark))
                 if not server.alive():
                     raise StartError(f"{server.name} stopped during {scenario.id}:\n{server.tail_log()}")
                 if plan.pool:
@@ -186,6 +201,7 @@ def run(args: argparse.Namespace, servers: list[Server], workdir: str) -> dict:
                     f"{outcome['p50_ms']:7.2f} ms  p99 {outcome['p99_ms']:8.2f} ms  errors {outcome['errors']}"
                     + (f"  pool {made['size']}" if made else "")
                     + ("  POOL EXHAUSTED" if outcome["exhausted"] else "")
+                    + "".join(f"  {code} ×{n}" for code, n in outcome["logged_errors"].items())
                     + f"  (cpu: server {outcome['server_cores']}, other {outcome['other_cores']})")
         for server in servers:
             plan = plans[server.name]
@@ -210,7 +226,9 @@ def summarize(runs: list[dict]) -> dict:
     return {"rate": median("rate"), "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
             "errors": sum(r["errors"] for r in runs), "successes": sum(r["successes"] for r in runs),
             "exhausted_rounds": sum(r["exhausted"] for r in runs), "other_cores": max(r["other_cores"] for r in runs),
-            "server_cores": median("server_cores"), "postgres_cores": median("postgres_cores")}
+            "server_cores": median("server_cores"), "postgres_cores": median("postgres_cores"),
+            "logged_errors": {code: sum(r["logged_errors"].get(code, 0) for r in runs)
+                              for code in sorted({c for r in runs for c in r["logged_errors"]})}}
 
 
 def machine() -> dict:
@@ -250,6 +268,13 @@ def main() -> int:
             server.stop()
         if "postgres" in args.databases:
             drop_postgres_database()
+        # The servers' output stays beside the results (git ignores it), for the errors the table counts.
+        logs = os.path.join(args.results, "logs")
+        shutil.rmtree(logs, ignore_errors=True)
+        os.makedirs(logs)
+        for server in servers:
+            if os.path.exists(server.log_path):
+                shutil.copy(server.log_path, logs)
     if failed:
         print(f"bench: {failed}\n(work directory kept: {workdir})", file=sys.stderr)
         return 1

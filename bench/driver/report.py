@@ -40,6 +40,8 @@ def notes(row: dict, rows: list[dict]) -> str:
     if row.get("exhausted_rounds"):
         said.append(f"pool exhausted in {row['exhausted_rounds']} of {len(row['rounds'])} rounds (rate over the "
                     "time it lasted)")
+    if row.get("logged_errors"):
+        said.append("logged: " + ", ".join(f"{code} ×{n}" for code, n in row["logged_errors"].items()))
     if row.get("other_cores", 0) >= 0.25:
         said.append(f"other load on the machine up to {row['other_cores']:.2f} cores")
     return "; ".join(said)

@@ -21,6 +21,7 @@ from flows import REDIRECT_URI
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 POSTGRES_BENCH_DB = "portcullis_bench"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class StartError(Exception):
@@ -95,6 +96,29 @@ class Server:
                 return "".join(log.readlines()[-lines:])
         except OSError:
             return "(no output)"
+
+    def log_mark(self) -> int:
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def logged_refusals(self, mark: int) -> dict[str, int]:
+        """The OAuth error codes the server logged since `mark`, counted (Portcullis logs every refused or failed
+        request with its code; node-oidc-provider and nginx log none)."""
+        counts: dict[str, int] = {}
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(mark)
+                text = ANSI.sub("", log.read().decode(errors="replace"))
+        except OSError:
+            return counts
+        for line in text.splitlines():
+            if "request failed" in line or "request refused" in line:
+                match = re.search(r"\bcode=(\S+)", line)
+                if match:
+                    counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+        return counts
 
     def discover(self) -> None:
         status, body = get(self.base + "/.well-known/openid-configuration")

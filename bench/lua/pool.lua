@@ -9,6 +9,7 @@
 -- BENCH_CYCLE=1     reuse the pool in a loop instead (PKCE pairs for authorization requests)
 -- BENCH_LIMIT=N     end the run after N requests per thread (sizing a harvest)
 -- BENCH_CAPTURE     "location" (code and state of a redirect) or "json:FIELD", written to BENCH_OUT.<thread>
+-- BENCH_COOKIES     a file of Cookie header values, one a line, used in turn (several signed-in sessions)
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local method = bench_getenv("BENCH_METHOD", "POST")
@@ -21,6 +22,7 @@ local limit = tonumber(bench_getenv("BENCH_LIMIT", "0"))
 local capture = os.getenv("BENCH_CAPTURE")
 
 local pool = {}
+local cookies = {}
 local next_line = 1
 local out = nil
 -- Globals, read by done() in wrk's main Lua state.
@@ -58,6 +60,11 @@ function init(args)
     end
   end
   pool_size = #pool
+  if os.getenv("BENCH_COOKIES") then
+    for line in io.lines(os.getenv("BENCH_COOKIES")) do
+      if line ~= "" then table.insert(cookies, line) end
+    end
+  end
   if capture then
     out = io.open(os.getenv("BENCH_OUT") .. "." .. thread_id, "w")
     out:setvbuf("line") -- wrk never closes a thread's Lua state: each line is written at once
@@ -79,6 +86,7 @@ function request()
       fill(body_template, { "exhausted", "exhausted" }, 0))
   end
   next_line = next_line + 1
+  if #cookies > 0 then headers["Cookie"] = cookies[(sent + thread_id) % #cookies + 1] end
   sent = sent + 1
   return wrk.format(method, fill(path_template, pool[index], index), headers, fill(body_template, pool[index], index))
 end
