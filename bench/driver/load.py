@@ -93,7 +93,9 @@ def harvest_codes(base: str, authorize_path: str, query: str, cookies: str, pair
     env = {"BENCH_POOL": pairs, "BENCH_CYCLE": "1", "BENCH_METHOD": "GET", "BENCH_PATH": f"{authorize_path}?{query}",
            "BENCH_COOKIES": cookies, "BENCH_CAPTURE": "location", "BENCH_OUT": out}
     if count:
-        env["BENCH_LIMIT"] = str(math.ceil(count / load.threads))
+        env.update(BENCH_LIMIT=str(math.ceil(count / load.threads)), BENCH_MARKS=out + "-stopped")
+        if os.path.exists(out + "-stopped"):
+            os.remove(out + "-stopped")
     wrk(base + "/", "pool.lua", env, load, duration=max(1, seconds))
     return concatenate(out)
 

@@ -43,7 +43,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(s.id for s in sc.SCENARIOS))
     parser.add_argument("--sessions", type=int, default=0,
                         help="signed-in sessions the codes come from (default: one per connection, at most 64)")
-    parser.add_argument("--harvest-factor", type=float, default=1.5,
+    parser.add_argument("--harvest-factor", type=float, default=2.0,
                         help="pool size over what a round is expected to use (doubled after an exhausted round)")
     return parser.parse_args()
 

@@ -7,7 +7,8 @@
 -- BENCH_THREADS     wrk's -t, to slice the pool
 -- BENCH_METHOD      GET or POST; BENCH_PATH and BENCH_BODY are templates; BENCH_HEADERS extra headers
 -- BENCH_CYCLE=1     reuse the pool in a loop instead (PKCE pairs for authorization requests)
--- BENCH_LIMIT=N     end the run after N requests per thread (sizing a harvest)
+-- BENCH_LIMIT=N     each thread stops after N requests, and the last one ends the run (sizing a harvest);
+--                   BENCH_MARKS is the file where the threads count themselves
 -- BENCH_CAPTURE     "location" (code and state of a redirect) or "json:FIELD", written to BENCH_OUT.<thread>
 -- BENCH_COOKIES     a file of Cookie header values, one a line, used in turn (several signed-in sessions)
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
@@ -78,7 +79,12 @@ function request()
   else
     index = next_line
   end
-  if pool[index] == nil or (limit > 0 and sent >= limit) then
+  if limit > 0 and sent >= limit then
+    bench_end_share(os.getenv("BENCH_MARKS"), tonumber(os.getenv("BENCH_THREADS")))
+    return wrk.format(method, fill(path_template, { "exhausted", "exhausted" }, 0), headers,
+      fill(body_template, { "exhausted", "exhausted" }, 0))
+  end
+  if pool[index] == nil then
     exhausted = 1
     bench_end_run()
     -- wrk still sends what this returns; an unknown value is refused without side effects.
