@@ -73,11 +73,22 @@ def prepare(server: Server, sessions: int, workdir: str) -> dict:
     client = sc.code_client(server)
     auth = flows.basic(client, secrets[client])
     cookies = os.path.join(workdir, f"cookies-{server.name.replace('/', '-')}")
+
+    def sign_in() -> tuple:
+        for attempt in range(3):
+            try:
+                return flows.sign_in(server.base, paths["authorization_endpoint"], client)
+            except flows.FlowError as error:
+                # A 503 when the disk stalls for a second (a shared machine): sign in again.
+                if attempt == 2 or " 503" not in str(error):
+                    raise
+                time.sleep(2)
+        raise AssertionError("unreachable")
+
     with open(cookies, "w") as out:
         for _ in range(sessions - 1):
-            out.write(flows.cookie_value(flows.sign_in(server.base, paths["authorization_endpoint"], client)[0]))
-            out.write("\n")
-        http, code, verifier = flows.sign_in(server.base, paths["authorization_endpoint"], client)
+            out.write(flows.cookie_value(sign_in()[0]) + "\n")
+        http, code, verifier = sign_in()
         out.write(flows.cookie_value(http) + "\n")
     tokens = http.form_json(paths["token_endpoint"], {"grant_type": "authorization_code", "code": code,
                                                       "code_verifier": verifier, "redirect_uri": flows.REDIRECT_URI},
