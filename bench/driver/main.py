@@ -273,6 +273,7 @@ def main() -> int:
     # SIGTERM (CI's timeout) stops the servers as Ctrl+C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     started = time.time()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     failed = None
     try:
         outcome = run(args, servers, workdir)
@@ -283,7 +284,7 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
-        if "postgres" in args.databases:
+        if any(isinstance(s, Portcullis) and s.database == "postgres" and s.created for s in servers):
             drop_postgres_database()
         # The servers' output stays beside the results (git ignores it), for the errors the table counts.
         logs = os.path.join(args.results, "logs")
@@ -299,8 +300,7 @@ def main() -> int:
     meta = {"mode": args.mode, "profile": args.profile, "rounds": args.rounds, "duration_s": args.duration,
             "connections": args.connections, "wrk_threads": args.threads, "started": time.strftime(
                 "%Y-%m-%dT%H:%M:%S%z", time.localtime(started)), "elapsed_s": round(time.time() - started),
-            "machine": machine(), "argon2": outcome["argon2"], "commit": subprocess.run(
-                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
+            "machine": machine(), "argon2": outcome["argon2"], "commit": commit}
     written = report.write(args.results, meta, outcome["results"])
     print(report.table(outcome["results"]))
     log(f"results: {', '.join(written)}")

@@ -168,9 +168,12 @@ class Portcullis(Server):
         self.env = dict(os.environ)
         self.global_args = ["--data-dir", self.data_dir]
         self.secrets: dict[str, str] = {}
+        self.created = False  # the PostgreSQL database is this run's, to drop at the end
 
     def cli(self, *args: str) -> str:
-        result = subprocess.run([self.binary, *self.global_args, *args], env=self.env, capture_output=True,
+        # Setup commands may wait longer than a request: a shared machine's disk sometimes stalls for seconds.
+        env = dict(self.env, PORTCULLIS_DATABASE__STATEMENT_TIMEOUT_MS="10000")
+        result = subprocess.run([self.binary, *self.global_args, *args], env=env, capture_output=True,
                                 text=True, timeout=120)
         if result.returncode != 0:
             raise StartError(f"{self.name}: portcullis {' '.join(args[:3])} failed: {result.stderr.strip()}")
@@ -198,6 +201,7 @@ class Portcullis(Server):
         shutil.rmtree(self.data_dir, ignore_errors=True)
         os.makedirs(self.data_dir)
         if self.database == "postgres":
+            self.created = True
             recreate_postgres_database()
             url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + POSTGRES_BENCH_DB
             self.global_args += ["--database-url", url]
