@@ -132,7 +132,8 @@ export async function startDemo() {
   const stop = async () => {
     if (running) {
       killGroup('SIGINT');
-      const stopped = await Promise.race([exited, sleep(STOP_TIMEOUT_MS).then(() => null)]);
+      // An unreferenced timer: once the demo has exited, it must not keep the runner waiting for 15 s.
+      const stopped = await Promise.race([exited, sleep(STOP_TIMEOUT_MS, null, { ref: false })]);
       if (stopped === null) {
         killGroup('SIGKILL');
         await exited;
