@@ -83,7 +83,7 @@ impl Statement {
             Sql::Static(sql) => sql,
             Sql::Built(sql) => sql.as_str(),
         };
-        let verb = sql.trim_start().split_whitespace().next().unwrap_or_default();
+        let verb = sql.split_whitespace().next().unwrap_or_default();
         ["INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"].iter().any(|write| verb.eq_ignore_ascii_case(write))
     }
 
