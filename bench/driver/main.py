@@ -22,7 +22,8 @@ import flows
 import load as loadmod
 import report
 import scenarios as sc
-from servers import POSTGRES_ADMIN_URL, Nginx, Peer, Portcullis, Server, StartError, drop_postgres_database
+from servers import (POSTGRES_ADMIN_URL, Nginx, Peer, Portcullis, Server, StartError, drop_postgres_database,
+                     port_in_use)
 
 PORTS = {"peer": 45320, "sqlite": 45319, "postgres": 45322, "nginx": 45321}
 
@@ -248,6 +249,11 @@ def machine() -> dict:
 
 def main() -> int:
     args = parse_args()
+    # Before anything is recreated (the PostgreSQL database): a port in use is another run, or a server left over.
+    busy = [f"{port} ({what})" for what, port in PORTS.items() if port_in_use(port)]
+    if busy:
+        print(f"bench: ports in use on 127.0.0.1: {', '.join(busy)}; is another run going on?", file=sys.stderr)
+        return 1
     workdir = tempfile.mkdtemp(prefix="portcullis-bench-")
     servers: list[Server] = [Peer("node-oidc-provider", PORTS["peer"], workdir, args.peer_dir)]
     for database in args.databases.split(","):

@@ -177,7 +177,18 @@ class Portcullis(Server):
         return result.stdout
 
     def add_client(self, client_id: str, *args: str) -> None:
-        out = self.cli("clients", "add", client_id, "--type", "confidential", *args)
+        for attempt in range(3):
+            try:
+                out = self.cli("clients", "add", client_id, "--type", "confidential", *args)
+                break
+            except StartError as error:
+                # A disk that stalls for a few seconds (a shared machine) makes the CLI give up after its
+                # statement timeout, perhaps after the row was written: remove it, and try again.
+                if attempt == 2 or "unavailable" not in str(error):
+                    raise
+                subprocess.run([self.binary, *self.global_args, "clients", "remove", client_id], env=self.env,
+                               capture_output=True, timeout=120)
+                time.sleep(2)
         match = re.search(r"^client_secret: (\S+)$", out, re.MULTILINE)
         if not match:
             raise StartError(f"{self.name}: no secret printed for {client_id}")
@@ -192,7 +203,14 @@ class Portcullis(Server):
             self.global_args += ["--database-url", url]
             # As in production: PostgreSQL keeps the private keys sealed with a master key.
             self.env["PORTCULLIS_MASTER_KEY"] = self.cli("keys", "master-key").strip()
-        self.cli("seed", "--demo")
+        for attempt in range(3):
+            try:
+                self.cli("seed", "--demo")  # adds only what is missing: safe to repeat after a stall
+                break
+            except StartError as error:
+                if attempt == 2 or "unavailable" not in str(error):
+                    raise
+                time.sleep(2)
         self.secrets["consoleclient"] = "consoleClientSecret"
         self.secrets["rs_dataEventRecordsApi"] = "dataEventRecordsSecret"
         for token_format in self.FORMATS:
