@@ -15,6 +15,7 @@ import {
   submitLogin,
 } from './support/browser.mjs';
 import { PASSWORD, URLS, startDemo } from './support/demo.mjs';
+import { story } from './support/story.mjs';
 
 const RECORDS_API = `${URLS.api}/api/DataEventRecords`;
 const TOKEN_ENDPOINT = `${URLS.provider}/connect/token`;
@@ -31,23 +32,6 @@ before(async () => {
 after(async () => {
   await demo?.stop();
 });
-
-/**
- * Steps of one story, sharing one browser: once a step fails, the later ones are skipped rather than failing
- * for the same reason.
- */
-function story(t) {
-  let failed = false;
-  return (name, fn) =>
-    t.test(name, { skip: failed && 'an earlier step failed' }, async () => {
-      try {
-        await fn();
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    });
-}
 
 async function texts(locator) {
   return (await locator.allTextContents()).map((text) => text.trim());

@@ -18,6 +18,7 @@ pub mod failure;
 pub mod keys;
 pub mod metadata;
 pub mod pages;
+pub mod password_checks;
 pub mod prune;
 pub mod serve;
 pub mod session;

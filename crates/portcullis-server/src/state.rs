@@ -14,6 +14,7 @@ use portcullis_jose::{JoseError, Keyring, MasterKey};
 use crate::config::Settings;
 use crate::keys::{self, KeyError};
 use crate::metadata::{self, DiscoveryInput, GRANT_TYPES};
+use crate::password_checks::PasswordChecks;
 
 /// Documents derived from the keys and scopes, rebuilt when those change and read lock-free by every request.
 pub struct Published {
@@ -44,6 +45,8 @@ pub struct Inner {
     pub master_key: Option<MasterKey>,
     /// What user codes are digested under; fixed for the life of the process ([`keys::user_code_key`]).
     pub user_code_key: UserCodeKey,
+    /// Where password checks run: a bounded number at once, a bounded queue in front (`[security]`).
+    pub password_checks: PasswordChecks,
     published: ArcSwap<Published>,
     /// When the last reload of the keys for an unknown `kid` began. Locked while one runs, so that concurrent
     /// callers wait for it and share it.
@@ -74,12 +77,14 @@ impl AppState {
         keys::ensure_keys(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
         let user_code_key = keys::user_code_key(store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
         let published = build(&settings, store.as_ref(), clock.as_ref(), master_key.as_ref()).await?;
+        let password_checks = settings.security.password_checks();
         Ok(Self(Arc::new(Inner {
             settings,
             store,
             clock,
             master_key,
             user_code_key,
+            password_checks,
             published: ArcSwap::from_pointee(published),
             key_reload: tokio::sync::Mutex::new(None),
         })))

@@ -76,6 +76,17 @@ impl Statement {
         Self { sql: Sql::Static(sql), args: Vec::new() }
     }
 
+    /// Whether the statement changes rows (`INSERT`, `UPDATE`, `DELETE`, also with `RETURNING`), so that a
+    /// backend with one writing connection sends it there even when it is run as a query.
+    pub fn writes(&self) -> bool {
+        let sql = match &self.sql {
+            Sql::Static(sql) => sql,
+            Sql::Built(sql) => sql.as_str(),
+        };
+        let verb = sql.split_whitespace().next().unwrap_or_default();
+        ["INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"].iter().any(|write| verb.eq_ignore_ascii_case(write))
+    }
+
     /// SQL assembled at run time. The caller promises it holds no value, only placeholders.
     pub fn built(sql: String) -> Self {
         Self { sql: Sql::Built(sql), args: Vec::new() }

@@ -24,9 +24,20 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 const MIGRATION_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The SQLite side of [`crate::SqliteStore`].
+///
+/// SQLite lets one connection write at a time, whatever the number of connections. Writers on several
+/// connections would each take the file lock in turn, and those that find it taken sleep in SQLite's busy
+/// handler (1, 2, 5, 10… ms) before they look again: under load most of a write's time is that sleeping. So
+/// every write of this process goes through one connection, `writer`, and concurrent writes queue for it in
+/// the pool, in order, woken the moment it is free; reads use the other connections, which WAL never blocks.
+/// The busy timeout remains only for writers of other processes on the same file (the command line, another
+/// instance).
 #[derive(Debug, Clone)]
 pub struct SqliteBackend {
     pool: SqlitePool,
+    /// The one connection every write of this process uses (the same pool as `pool` for an in-memory
+    /// database, which has only one connection).
+    writer: SqlitePool,
     /// How to open a connection of its own, for migrations. `None` for an in-memory database, which exists
     /// only on the pool's one connection.
     file: Option<SqliteConnectOptions>,
@@ -69,17 +80,24 @@ impl SqliteBackend {
             // A write waits this long for another connection's write, then fails as "busy" (Unavailable).
             // Writes here are single short transactions, so a longer wait means something holds the lock.
             .busy_timeout(options.statement_timeout);
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
-        pool = if in_memory {
-            // An in-memory database lives only while a connection to it is open, and its shared cache
-            // locks whole tables: one connection, kept for ever.
-            pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
-        } else {
-            pool.max_connections(options.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS))
-        };
+        // A connection to a local file does not go stale: no liveness query before each use, which would be
+        // one more trip to the connection's thread for every statement.
+        let pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout).test_before_acquire(false);
         let file = (!in_memory).then(|| connect.clone().busy_timeout(MIGRATION_BUSY_TIMEOUT));
-        let pool = pool.connect_with(connect).await.map_err(|error| classify(error, &target, waits))?;
-        Ok(Self { pool, file, target, waits })
+        let classified = |error| classify(error, &target, waits);
+        let (pool, writer) = if in_memory {
+            // An in-memory database lives only while a connection to it is open, and its shared cache
+            // locks whole tables: one connection, kept for ever, for reads and writes.
+            let only = pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+            let only = only.connect_with(connect).await.map_err(classified)?;
+            (only.clone(), only)
+        } else {
+            let readers = options.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+            let writer = pool.clone().max_connections(1).idle_timeout(None).max_lifetime(None);
+            let writer = writer.connect_with(connect.clone()).await.map_err(classified)?;
+            (pool.max_connections(readers).connect_with(connect).await.map_err(classified)?, writer)
+        };
+        Ok(Self { pool, writer, file, target, waits })
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
@@ -97,6 +115,7 @@ impl SqliteBackend {
     }
 
     pub(crate) async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -112,6 +131,16 @@ impl SqliteBackend {
     /// check included).
     async fn connection(&self) -> DbResult<PoolConnection<Sqlite>> {
         self.pool.acquire().await.map_err(|error| self.classify(error))
+    }
+
+    /// The writing connection, once the writes queued before this one are done, within the acquire timeout.
+    async fn write_connection(&self) -> DbResult<PoolConnection<Sqlite>> {
+        self.writer.acquire().await.map_err(|error| self.classify(error))
+    }
+
+    /// The connection a statement runs on: the writer for one that changes rows, a reader otherwise.
+    async fn connection_for(&self, statement: &Statement) -> DbResult<PoolConnection<Sqlite>> {
+        if statement.writes() { self.write_connection().await } else { self.connection().await }
     }
 
     async fn bounded<T>(
@@ -160,8 +189,8 @@ fn classify(error: sqlx::Error, target: &str, waits: Waits) -> DbError {
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn execute(&self, statement: Statement) -> DbResult<u64> {
+        let mut connection = self.connection_for(&statement).await?;
         let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-        let mut connection = self.connection().await?;
         self.bounded(&mut connection, async |connection| {
             let done = sqlx::query_with(sql, arguments).execute(connection).await;
             done.map(|done| done.rows_affected()).map_err(|error| self.classify(error))
@@ -170,8 +199,8 @@ impl Backend for SqliteBackend {
     }
 
     async fn fetch_optional<T: Mapped>(&self, statement: Statement) -> DbResult<Option<T>> {
+        let mut connection = self.connection_for(&statement).await?;
         let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-        let mut connection = self.connection().await?;
         self.bounded(&mut connection, async |connection| {
             let found = sqlx::query_as_with::<_, T, _>(sql, arguments).fetch_optional(connection).await;
             found.map_err(|error| self.classify(error))
@@ -180,8 +209,8 @@ impl Backend for SqliteBackend {
     }
 
     async fn fetch_all<T: Mapped>(&self, statement: Statement) -> DbResult<Vec<T>> {
+        let mut connection = self.connection_for(&statement).await?;
         let (sql, arguments) = statement.into_parts::<SqliteArguments>()?;
-        let mut connection = self.connection().await?;
         self.bounded(&mut connection, async |connection| {
             let found = sqlx::query_as_with::<_, T, _>(sql, arguments).fetch_all(connection).await;
             found.map_err(|error| self.classify(error))
@@ -190,7 +219,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute_in_transaction(&self, statements: Vec<Statement>) -> DbResult<Vec<u64>> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.write_connection().await?;
         self.bounded(&mut connection, async |connection| {
             // IMMEDIATE takes the write lock up front (waiting through the busy timeout): a deferred
             // transaction that read first could fail at its first write instead of waiting.
@@ -218,7 +247,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute_all_or_nothing(&self, statements: Vec<Statement>) -> DbResult<bool> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.write_connection().await?;
         self.bounded(&mut connection, async |connection| {
             // IMMEDIATE, as above: the guards are read under the write lock, so no other writer slips in.
             let mut transaction =

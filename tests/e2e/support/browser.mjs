@@ -21,7 +21,7 @@ export const SCREENSHOTS = path.join(REPOSITORY, 'target', 'e2e-screenshots');
 
 /**
  * A new headless Chromium with an empty temporary profile (no cookies, no storage from another test), closed
- * and deleted when the test `t` ends. Console errors are collected: a CSP violation shows up there.
+ * and deleted when the test `t` ends. Console errors of all its tabs are collected: CSP violations show there.
  */
 export async function openBrowser(t, { locale = 'en-US' } = {}) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-chromium-'));
@@ -38,14 +38,16 @@ export async function openBrowser(t, { locale = 'en-US' } = {}) {
   });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
-  const page = context.pages()[0] ?? (await context.newPage());
   const consoleErrors = [];
-  page.on('console', (message) => {
+  context.on('console', (message) => {
     if (message.type() === 'error') {
-      consoleErrors.push(`${page.url()}: ${message.text()}`);
+      consoleErrors.push(`${message.page()?.url()}: ${message.text()}`);
     }
   });
-  page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+  context.on('weberror', (error) =>
+    consoleErrors.push(`${error.page()?.url()}: ${error.error().message}`),
+  );
+  const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, consoleErrors };
 }
 

@@ -70,14 +70,16 @@ export function demoBinary() {
 
 /**
  * Starts the demo and resolves once the provider, the API and the SPA all answer. The demo's output goes to
- * target/e2e/demo.log; its last lines are part of any start error.
+ * target/e2e/<log>; its last lines are part of any start error. `env` holds settings for this start only,
+ * e.g. `{ PORTCULLIS_TOKENS__ACCESS_TOKEN_LIFETIME: '40' }` (the provider reads `PORTCULLIS_*`, the API
+ * `DATA_EVENT_RECORDS_*`); those of the runner's own environment never reach the demo.
  */
-export async function startDemo() {
+export async function startDemo({ env = {}, log: logName = 'demo.log' } = {}) {
   const binary = demoBinary();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-data-'));
   const logDir = path.join(REPOSITORY, 'target', 'e2e');
   mkdirSync(logDir, { recursive: true });
-  const logPath = path.join(logDir, 'demo.log');
+  const logPath = path.join(logDir, logName);
   const log = createWriteStream(logPath);
   let tail = '';
   const started = Date.now();
@@ -87,7 +89,7 @@ export async function startDemo() {
     cwd: REPOSITORY,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: demoEnvironment(),
+    env: demoEnvironment(env),
   });
   for (const stream of [child.stdout, child.stderr]) {
     stream.on('data', (chunk) => {
@@ -132,7 +134,8 @@ export async function startDemo() {
   const stop = async () => {
     if (running) {
       killGroup('SIGINT');
-      const stopped = await Promise.race([exited, sleep(STOP_TIMEOUT_MS).then(() => null)]);
+      // An unreferenced timer: once the demo has exited, it must not keep the runner waiting for 15 s.
+      const stopped = await Promise.race([exited, sleep(STOP_TIMEOUT_MS, null, { ref: false })]);
       if (stopped === null) {
         killGroup('SIGKILL');
         await exited;
@@ -165,16 +168,16 @@ export async function startDemo() {
 }
 
 /**
- * This environment without `PORTCULLIS_*` and `DATA_EVENT_RECORDS_*` variables: the provider and the API would
- * read them as settings, and every run must start from the demo's own.
+ * This environment without `PORTCULLIS_*` and `DATA_EVENT_RECORDS_*` variables (the provider and the API would
+ * read them as settings, and every run must start from the demo's own), plus the settings a test asked for.
  */
-function demoEnvironment() {
+function demoEnvironment(settings) {
   const environment = Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !name.startsWith('PORTCULLIS_') && !name.startsWith('DATA_EVENT_RECORDS_'),
     ),
   );
-  return { ...environment, NO_COLOR: '1' };
+  return { ...environment, ...settings, NO_COLOR: '1' };
 }
 
 async function waitUntilReady(started) {

@@ -93,6 +93,22 @@ export class FakeOidcSecurityService {
     this.authorizeCalls.push(args);
   }
 
+  /** What forceRefreshSession answers; by default the session as it is. */
+  refreshResponse: Observable<LoginResponse> | null = null;
+
+  forceRefreshSession(): Observable<LoginResponse> {
+    this.calls.push('forceRefreshSession');
+    return (
+      this.refreshResponse ??
+      of({
+        isAuthenticated: this.authenticated$.value.isAuthenticated,
+        userData: this.userData$$.value.userData,
+        accessToken: this.accessToken,
+        idToken: this.accessToken ? 'fake-id-token' : '',
+      })
+    );
+  }
+
   logoffAndRevokeTokens(): Observable<unknown> {
     this.calls.push('logoffAndRevokeTokens');
     return this.revokeFails ? throwError(() => new Error('revoke token failed')) : of(null);

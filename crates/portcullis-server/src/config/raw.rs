@@ -136,11 +136,16 @@ pub struct SecuritySettings {
     pub lockout_max_failures: i32,
     /// How long a locked account stays locked, in seconds. 15 minutes stops guessing without a support call.
     pub lockout_seconds: u64,
+    /// argon2id checks that run at once; 0 for one per core, which is all the machine can do anyway.
+    pub password_check_threads: usize,
+    /// Checks that may wait for a thread. 64 keeps the wait under a second on two cores (about 30 ms a check)
+    /// and the memory they hold small; a burst beyond it is refused with 503 rather than queued without end.
+    pub password_check_queue: usize,
 }
 
 impl Default for SecuritySettings {
     fn default() -> Self {
-        Self { lockout_max_failures: 5, lockout_seconds: 900 }
+        Self { lockout_max_failures: 5, lockout_seconds: 900, password_check_threads: 0, password_check_queue: 64 }
     }
 }
 

@@ -50,6 +50,20 @@ pub struct Security {
     pub lockout_max_failures: i32,
     /// How long a locked account stays locked (`security.lockout_seconds`).
     pub lockout: Duration,
+    /// Password checks at once; `None` for one per core (`security.password_check_threads = 0`).
+    pub password_check_threads: Option<usize>,
+    /// Password checks that may wait for a thread before more are refused with 503.
+    pub password_check_queue: usize,
+}
+
+impl Security {
+    pub fn password_checks(&self) -> crate::password_checks::PasswordChecks {
+        use crate::password_checks::PasswordChecks;
+        match self.password_check_threads {
+            Some(threads) => PasswordChecks::new(threads, self.password_check_queue),
+            None => PasswordChecks::per_core(self.password_check_queue),
+        }
+    }
 }
 
 /// `[pruning]`, validated. The defaults and their reasons are on [`PruningSettings`].
@@ -111,7 +125,26 @@ impl SecuritySettings {
                 reason: "expected at least 1".into(),
             });
         }
-        Ok(Security { lockout_max_failures: self.lockout_max_failures, lockout })
+        if self.password_check_threads > 1024 {
+            return Err(ConfigError::Invalid {
+                key: "security.password_check_threads",
+                found: self.password_check_threads.to_string(),
+                reason: "expected 0 (one per core) to 1024".into(),
+            });
+        }
+        if self.password_check_queue > 100_000 {
+            return Err(ConfigError::Invalid {
+                key: "security.password_check_queue",
+                found: self.password_check_queue.to_string(),
+                reason: "expected 0 to 100000".into(),
+            });
+        }
+        Ok(Security {
+            lockout_max_failures: self.lockout_max_failures,
+            lockout,
+            password_check_threads: (self.password_check_threads > 0).then_some(self.password_check_threads),
+            password_check_queue: self.password_check_queue,
+        })
     }
 }
 

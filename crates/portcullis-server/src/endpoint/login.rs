@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use portcullis_core::OAuthError;
 use portcullis_core::model::User;
 use portcullis_core::password;
 use portcullis_core::protocol::params::Params;
@@ -15,8 +16,10 @@ use portcullis_core::protocol::redirect_uri;
 use serde::Deserialize;
 
 use crate::endpoint::error_page::{error_page, forbidden};
+use crate::error::store_error;
 use crate::metadata::{AUTHORIZE_PATH, DEVICE_VERIFY_PATH};
 use crate::pages::{self, Locale, LoginProblem, LoginView, MessageView};
+use crate::password_checks::Overloaded;
 use crate::session;
 use crate::state::AppState;
 
@@ -135,7 +138,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, jar: Cook
             Err(error) => error_page(flow.locale, &crate::error::store_error(error)),
         },
         Ok(SignIn::Refused(problem)) => render(&state, jar, &flow, &username, Some(problem)),
-        Err(error) => error_page(flow.locale, &crate::error::store_error(error)),
+        Err(error) => error_page(flow.locale, &error),
     }
 }
 
@@ -146,36 +149,41 @@ pub enum SignIn {
 }
 
 /// Checks a user name (or email) and password, counting failures towards the lockout. Shared by the login
-/// page, the password grant and device verification, so all three are throttled alike (checklist U1).
-pub async fn check_credentials(
-    state: &AppState,
-    login: &str,
-    password: String,
-) -> Result<SignIn, portcullis_core::store::StoreError> {
+/// page, the password grant and device verification, so all three are throttled alike (checklist U1). The
+/// error is 503 `temporarily_unavailable` when the store fails or too many checks are waiting (PC-50).
+pub async fn check_credentials(state: &AppState, login: &str, password: String) -> Result<SignIn, OAuthError> {
     let now = state.clock.now();
-    let user = if login.is_empty() { None } else { state.store.find_user_by_login(login).await? };
+    let user =
+        if login.is_empty() { None } else { state.store.find_user_by_login(login).await.map_err(store_error)? };
     let Some(user) = user else {
         // Same work as a real check, so timing does not reveal which accounts exist (checklist T3).
-        let _ = tokio::task::spawn_blocking(move || password::verify_against_dummy(&password)).await;
+        state.password_checks.run(move || password::verify_against_dummy(&password)).await.map_err(overloaded)?;
         return Ok(SignIn::Refused(LoginProblem::InvalidCredentials));
     };
     let hash = user.password_hash.clone();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await.unwrap_or(false);
+    let matches = state.password_checks.run(move || password::verify(&password, &hash)).await.map_err(overloaded)?;
     if user.is_locked_out(now) {
         // Only someone who knows the password learns the account is locked; others see the usual answer.
         return Ok(SignIn::Refused(if matches { LoginProblem::LockedOut } else { LoginProblem::InvalidCredentials }));
     }
     if !matches || user.disabled {
         let security = &state.settings.security;
-        let updated =
-            state.store.record_failed_login(&user.id, now, security.lockout_max_failures, security.lockout).await?;
+        let updated = state
+            .store
+            .record_failed_login(&user.id, now, security.lockout_max_failures, security.lockout)
+            .await
+            .map_err(store_error)?;
         tracing::info!(user = %user.id, failures = updated.failed_count, locked = updated.is_locked_out(now), "sign-in refused");
         return Ok(SignIn::Refused(LoginProblem::InvalidCredentials));
     }
     if user.failed_count > 0 {
-        state.store.record_successful_login(&user.id).await?;
+        state.store.record_successful_login(&user.id).await.map_err(store_error)?;
     }
     Ok(SignIn::Accepted(Box::new(user)))
+}
+
+fn overloaded(_: Overloaded) -> OAuthError {
+    OAuthError::temporarily_unavailable("too many sign-ins are being checked at once; try again shortly")
 }
 
 /// `GET /`: where a sign-in without a flow lands.

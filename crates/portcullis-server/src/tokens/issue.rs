@@ -79,19 +79,18 @@ fn access_token(
     let expires_at = after(now, settings.tokens.access_token_lifetime);
     let claims = access_token_claims(settings, grant, &id, audiences, now, expires_at);
     let format = grant.client.access_token_format.unwrap_or(settings.tokens.access_token_format);
-    let (value, reference_digest) = match format {
-        AccessTokenFormat::Jwt => (keyring.sign(SigningAlg::Es256, &claims, Some(ACCESS_TOKEN_TYP))?, None),
+    let value = match format {
+        AccessTokenFormat::Jwt => keyring.sign(SigningAlg::Es256, &claims, Some(ACCESS_TOKEN_TYP))?,
         AccessTokenFormat::Encrypted => {
             let jwt = keyring.sign(SigningAlg::Es256, &claims, Some(ACCESS_TOKEN_TYP))?;
             // RFC 7516 §4.1.12: `cty: JWT` tells the reader the plaintext is itself a JWT (a nested JWT).
-            (keyring.encrypt(&jwt, Some("JWT"))?, None)
+            keyring.encrypt(&jwt, Some("JWT"))?
         }
-        AccessTokenFormat::Reference => {
-            let value = random_value()?;
-            let digest = secret::digest(&value);
-            (value, Some(digest))
-        }
+        AccessTokenFormat::Reference => random_value()?,
     };
+    // Every format is recorded with its digest: the provider reads its own tokens back by a lookup, without
+    // a signature check or a private-key decryption per call (introspection, userinfo, revocation).
+    let reference_digest = Some(secret::digest(&value));
     let row = NewToken {
         id,
         token_type: TokenType::AccessToken,

@@ -18,10 +18,13 @@ use crate::state::AppState;
 
 /// Finds an access token by the value a client presents, in any of the three formats, and checks it is active.
 ///
+/// Every access token is recorded with the SHA-256 digest of its value, so the row is found by that digest
+/// whatever the format: only the exact value the provider issued has it, which proves as much as a signature
+/// would, and it costs no private-key decryption of a JWE. Tokens recorded before digests were kept for every
+/// format (they expire within `tokens.access_token_lifetime`) are read the old way:
 /// - five dot-separated parts: a JWE (`encrypted`): decrypted, then verified as below;
 /// - three parts: a JWS (`jwt`): verified with our ES256 keys, `typ` must be `at+jwt`, and its `jti` names
-///   the row;
-/// - anything else: a `reference` token, found by its digest.
+///   the row.
 ///
 /// The row must then be an access token, `valid`, and not expired at `state.clock.now()`.
 pub async fn resolve_access_token(state: &AppState, presented: &str) -> Result<ActiveToken, ResolveError> {
@@ -37,6 +40,11 @@ pub async fn find_access_token(state: &AppState, presented: &str) -> Result<Acti
     if presented.is_empty() {
         return Err(invalid("the access token is empty"));
     }
+    if let Some(token) = state.store.find_token_by_digest(&secret::digest(presented)).await? {
+        check_type(&token)?;
+        let claims = recorded_claims(&token)?;
+        return Ok(ActiveToken { token, claims });
+    }
     let (token, claims) = match presented.bytes().filter(|byte| *byte == b'.').count() {
         2 | 4 => {
             let claims = verify_jwt(state, presented).await?;
@@ -48,16 +56,7 @@ pub async fn find_access_token(state: &AppState, presented: &str) -> Result<Acti
             let token = state.store.find_token(jti).await?.ok_or_else(|| invalid("the access token is unknown"))?;
             (token, claims)
         }
-        _ => {
-            let token = state
-                .store
-                .find_token_by_digest(&secret::digest(presented))
-                .await?
-                .ok_or_else(|| invalid("the access token is unknown"))?;
-            check_type(&token)?;
-            let claims = recorded_claims(&token)?;
-            (token, claims)
-        }
+        _ => return Err(invalid("the access token is unknown")),
     };
     check_type(&token)?;
     Ok(ActiveToken { token, claims })
@@ -102,7 +101,7 @@ fn open_jwt(keyring: &Keyring, presented: &str) -> Result<(VerifiedHeader, Map<S
     keyring.verify(jws, &[SigningAlg::Es256])
 }
 
-/// The claims recorded with a reference token, which it was issued to stand for.
+/// The claims recorded with an access token when it was issued.
 fn recorded_claims(token: &Token) -> Result<Map<String, Value>, ResolveError> {
     match token.payload.as_deref().map(serde_json::from_str::<Value>) {
         Some(Ok(Value::Object(claims))) => Ok(claims),

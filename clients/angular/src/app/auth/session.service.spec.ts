@@ -96,6 +96,64 @@ describe('SessionService', () => {
     expect(session.authError()).toContain('could not be renewed');
   });
 
+  it('renews the tokens on demand, and says so when that fails', () => {
+    fake.signIn(alice());
+    const session = setup();
+    session.renew();
+    expect(fake.calls).toEqual(['forceRefreshSession']);
+    expect(session.authError()).toBeNull();
+
+    fake.refreshResponse = throwError(() => new Error('invalid_grant'));
+    session.renew();
+    expect(session.authError()).toContain('could not be renewed');
+  });
+
+  describe('with the sign-in shared by the tabs', () => {
+    const KEY = '0-angularclient';
+    const stored = (entries: object) => JSON.stringify(entries);
+    const fromAnotherTab = (oldValue: string | null, newValue: string | null) =>
+      window.dispatchEvent(
+        new StorageEvent('storage', { key: KEY, oldValue, newValue, storageArea: localStorage }),
+      );
+
+    it('signs out when another tab logged out', () => {
+      fake.signIn(alice());
+      const session = setup();
+      const navigate = vi.spyOn(TestBed.inject(Router), 'navigateByUrl').mockResolvedValue(true);
+      fromAnotherTab(stored({ authnResult: { refresh_token: 'rt' } }), null);
+      expect(fake.calls).toEqual(['logoffLocal']);
+      expect(session.isAuthenticated()).toBe(false);
+      expect(session.authError()).toContain('signed out in another tab');
+      expect(navigate).toHaveBeenCalledWith('/');
+    });
+
+    it('stays signed in when another tab renewed the tokens', () => {
+      fake.signIn(alice());
+      const session = setup();
+      fromAnotherTab(
+        stored({ authnResult: { refresh_token: 'rt-1' } }),
+        stored({ authnResult: { refresh_token: 'rt-2' } }),
+      );
+      expect(fake.calls).toEqual([]);
+      expect(session.isAuthenticated()).toBe(true);
+      expect(session.authError()).toBeNull();
+    });
+
+    it('ignores sessionStorage, which is this tab’s own', () => {
+      fake.signIn(alice());
+      setup();
+      window.dispatchEvent(
+        new StorageEvent('storage', {
+          key: KEY,
+          oldValue: stored({ authnResult: {} }),
+          newValue: null,
+          storageArea: sessionStorage,
+        }),
+      );
+      expect(fake.calls).toEqual([]);
+    });
+  });
+
   it('gives up on a provider that never answers', async () => {
     vi.useFakeTimers();
     try {

@@ -7,6 +7,7 @@ import {
   catchError,
   defer,
   filter,
+  fromEvent,
   map,
   merge,
   of,
@@ -17,9 +18,12 @@ import {
 import { environment } from '../../environments/environment';
 import { ClaimRow, claimRows, displayName } from './claims';
 import { ADMIN_ROLE, Claims, hasRole, rolesFrom } from './roles';
+import { holdsSignIn } from './tab-shared.storage';
 
 /** Where the page the user wanted is kept while the browser visits the provider. */
 export const RETURN_URL_KEY = 'portcullis.returnUrl';
+
+const RENEW_FAILED = 'Your session could not be renewed. Please log in again to continue.';
 
 /** An unreachable provider must not keep the app from starting: give up on the first check after this. */
 const AUTH_CHECK_TIMEOUT_MS = 15_000;
@@ -105,16 +109,50 @@ export class SessionService {
         filter((event) => event.type === EventTypes.SilentRenewFailed),
         takeUntilDestroyed(),
       )
-      .subscribe(() =>
-        this.authErrorState.set(
-          'Your session could not be renewed. Please log in again to continue.',
-        ),
-      );
+      .subscribe(() => this.authErrorState.set(RENEW_FAILED));
+
+    // The tabs share one sign-in (TabSharedStorage). When another tab drops it (a logout there, or a renewal
+    // the provider refused), this tab signs out too, rather than showing a session it no longer has.
+    const window = this.document.defaultView;
+    if (window) {
+      fromEvent<StorageEvent>(window, 'storage')
+        .pipe(
+          filter(
+            (event) =>
+              event.storageArea === window.localStorage &&
+              holdsSignIn(event.oldValue) &&
+              !holdsSignIn(event.newValue),
+          ),
+          takeUntilDestroyed(),
+        )
+        .subscribe(() => {
+          if (this.isAuthenticated()) {
+            this.oidc.logoffLocal();
+            this.authErrorState.set('You were signed out in another tab.');
+            void this.router.navigateByUrl('/');
+          }
+        });
+    }
   }
 
   /** Emits once whether the user is signed in, after the startup check has finished. Never errors. */
   checkAuth(): Observable<boolean> {
     return this.authCheck$;
+  }
+
+  /**
+   * Renews the tokens now with the refresh token, as the library does by itself shortly before the access
+   * token expires. Tabs that do so at the same moment all get the same new refresh token from the provider.
+   */
+  renew(): void {
+    this.oidc.forceRefreshSession().subscribe({
+      next: (response) => {
+        if (!response?.isAuthenticated) {
+          this.authErrorState.set(RENEW_FAILED);
+        }
+      },
+      error: () => this.authErrorState.set(RENEW_FAILED),
+    });
   }
 
   /** Sends the browser to the provider's login; after the callback the app goes to `returnUrl`. */

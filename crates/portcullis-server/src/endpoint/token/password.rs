@@ -8,7 +8,6 @@ use portcullis_core::protocol::params::Params;
 
 use super::Decided;
 use crate::endpoint::login::{SignIn, check_credentials};
-use crate::error::store_error;
 use crate::pages::LoginProblem;
 use crate::state::AppState;
 
@@ -17,7 +16,7 @@ pub(super) async fn decide(state: &AppState, client: &Client, params: &Params) -
     let secret = params.require("password")?.to_owned();
     // Before the credentials: a request that cannot succeed must not count as a failed sign-in.
     let scopes = requested_or_permitted(params.get("scope"), client, &state.published().scope_names)?;
-    let sign_in = check_credentials(state, username, secret).await.map_err(store_error)?;
+    let sign_in = check_credentials(state, username, secret).await?;
     let now = state.clock.now();
     let (issue, user) = match sign_in {
         SignIn::Accepted(user) => (password::decide(client, scopes, Credentials::Accepted(&user), now)?, Some(*user)),

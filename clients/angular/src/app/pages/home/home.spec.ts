@@ -72,6 +72,13 @@ describe('HomePage', () => {
     expect(byTestId('no-roles')).toHaveLength(1);
   });
 
+  it('renews the tokens from the renew button', async () => {
+    fake.signIn(alice());
+    await render();
+    byTestId('renew-button')[0].click();
+    expect(fake.calls).toContain('forceRefreshSession');
+  });
+
   it('logs out from the logout button', async () => {
     fake.signIn(alice());
     await render();

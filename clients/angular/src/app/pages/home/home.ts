@@ -16,6 +16,10 @@ export class HomePage {
     this.session.login('/');
   }
 
+  protected renew(): void {
+    this.session.renew();
+  }
+
   protected logout(): void {
     this.session.logout();
   }
