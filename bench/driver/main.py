@@ -141,6 +141,19 @@ def make_pool(kind: str, server: Server, prepared: dict, workdir: str, load: loa
     return base + "-refresh", tokens, time.monotonic() - started
 
 
+def start(starting) -> None:
+    """Starts a server, again when its port was taken: the bench's ports lie in Linux's ephemeral range
+    (32768-60999), where any program's outgoing connection or test server on port 0 may hold one for a while."""
+    for attempt in range(5):
+        try:
+            return starting()
+        except StartError as error:
+            if attempt == 4 or "in use" not in str(error):
+                raise
+            log(f"    a port is taken ({str(error).splitlines()[0][:120]}…); trying again in 3 s")
+            time.sleep(3)
+
+
 def run(args: argparse.Namespace, servers: list[Server], workdir: str) -> dict:
     base_load = loadmod.Load(args.connections, args.threads, args.duration)
     wanted = args.scenarios.split(",")
@@ -154,19 +167,19 @@ def run(args: argparse.Namespace, servers: list[Server], workdir: str) -> dict:
 
     log("==> starting the servers")
     peer = next(s for s in servers if isinstance(s, Peer))
-    peer.start()
+    start(peer.start)
     log(f"    {peer.name} ready at {peer.base}")
     for server in servers:
         if isinstance(server, Portcullis):
             server.setup()
-            server.start()
+            start(server.start)
             log(f"    {server.name} ready at {server.base}")
     first = next(s for s in servers if isinstance(s, Portcullis))
     documents = {}
     for path in ("/.well-known/openid-configuration", "/.well-known/jwks"):
         documents[path] = flows.Http(first.base).request("GET", path)[2]
     nginx = next(s for s in servers if isinstance(s, Nginx))
-    nginx.start(documents)
+    start(lambda: nginx.start(documents))
     log(f"    {nginx.name} ready at {nginx.base}, serving {first.name}'s discovery and JWKS bytes")
 
     sessions = args.sessions or min(args.connections, 64)
